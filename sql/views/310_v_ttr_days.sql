@@ -1,0 +1,22 @@
+-- Why: the time-to-remediation dashboard is a histogram of resolved episodes.
+CREATE OR REPLACE VIEW devdiag.v_ttr_days
+WITH (security_invoker = TRUE)
+AS
+SELECT
+    e.tenant,
+    e.problem_code,
+    e.target_hash,
+    devdiag.utc_day(e.started_at) AS first_seen_day,
+    devdiag.utc_day(e.resolved_at) AS first_zero_day,
+    (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
+    round((extract(EPOCH FROM e.resolved_at - e.started_at) / 3600)::numeric, 4) AS ttr_hours,
+    e.started_at,
+    e.resolved_at,
+    e.preset
+FROM devdiag.v_ttr_episodes AS e
+WHERE e.resolved_at IS NOT NULL;
+
+COMMENT ON VIEW devdiag.v_ttr_days IS
+'Resolved remediation episodes: from the run that first reported a problem to the first later run of the same preset (or full) without it.';
+COMMENT ON COLUMN devdiag.v_ttr_days.ttr_days IS 'Whole UTC days between first_seen_day and first_zero_day.';
+COMMENT ON COLUMN devdiag.v_ttr_days.ttr_hours IS 'Exact elapsed hours between started_at and resolved_at.';

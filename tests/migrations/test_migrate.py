@@ -1,0 +1,120 @@
+"""make migrate / make rollback behaviour, as the non-superuser owner."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+
+import psycopg
+import pytest
+
+import migrate as migrate_mod
+from devdiag_env import DevdiagError
+from migrate import Migrator
+
+
+def run(dsn: str, command: str = "apply", **kw) -> str:
+    out = io.StringIO()
+    with Migrator(dsn, out=out) as m:
+        getattr(m, command)(**kw)
+    return out.getvalue()
+
+
+def views(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT viewname FROM pg_views WHERE schemaname = 'devdiag' ORDER BY 1")]
+
+
+def test_owner_is_not_superuser(pg, fresh_db):
+    """The migrating role is what managed services give a DBA: no superuser."""
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+
+
+def test_second_migrate_is_a_noop_apart_from_sql(pg, fresh_db):
+    """A second migrate applies no step and re-creates the same views."""
+    dsn = pg.dsn(fresh_db)
+    before = views(dsn)
+    out = run(dsn)
+    assert "no pending migrations" in out
+    assert "re-applied" in out
+    assert views(dsn) == before
+    assert "v_problem_counts" in before
+
+
+def test_yoyo_bookkeeping_lives_outside_devdiag(pg, fresh_db):
+    """yoyo's tables are in devdiag_meta, never in the warehouse schema."""
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        rows = conn.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name LIKE '%yoyo%'").fetchall()
+    assert rows and {r[0] for r in rows} == {"devdiag_meta"}
+
+
+def test_rollback_all_then_apply_each_step_round_trips(pg, fresh_db):
+    """Rolling back to empty, then apply / rollback / apply over every step, succeeds."""
+    dsn = pg.dsn(fresh_db)
+    run(dsn, "rollback", all_steps=True)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'devdiag'").fetchone() is None
+    from yoyo import read_migrations
+
+    steps = [m.id for m in read_migrations(str(migrate_mod.MIGRATIONS_DIR))]
+    with Migrator(dsn, out=io.StringIO()) as m:
+        backend = m.backend()
+        migrations = m.migrations()
+        for i, step in enumerate(steps):
+            one = migrations.__class__([x for x in migrations if x.id == step])
+            backend.apply_migrations_only(one)
+            backend.rollback_migrations(one)
+            backend.apply_migrations_only(one)
+            assert len(m.applied_ids(backend, migrations)) == i + 1
+    out = run(dsn)
+    assert "re-applied" in out
+    assert "v_ttr_days" in views(dsn)
+
+
+def test_rollback_undoes_only_the_last_step(pg, fresh_db):
+    """make rollback without --all undoes exactly one step and drops the views."""
+    dsn = pg.dsn(fresh_db)
+    out = run(dsn, "rollback")
+    assert out.count("rolling back") == 1
+    assert views(dsn) == []
+    assert "applying" in run(dsn)
+    assert "v_ttr_days" in views(dsn)
+
+
+def test_edited_applied_migration_is_refused_naming_the_file(pg, fresh_db, tmp_path, monkeypatch):
+    """An applied step whose file changed afterwards makes migrate refuse, naming it."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate_mod.MIGRATIONS_DIR, copy)
+    monkeypatch.setattr(migrate_mod, "MIGRATIONS_DIR", copy)
+    monkeypatch.setattr(migrate_mod, "ROOT", tmp_path)
+    target = sorted(copy.glob("0002_*.sql"))[0]
+    target.write_text(target.read_text() + "\n-- edited\n")
+    with pytest.raises(DevdiagError, match="0002_create_diag_run") as exc:
+        run(pg.dsn(fresh_db))
+    assert "migrations/0002_create_diag_run" in str(exc.value)
+
+
+def test_concurrent_migrates_never_half_apply(pg, fresh_db):
+    """Two migrate runs at once from empty both succeed and leave one complete schema."""
+    dsn = pg.dsn(fresh_db)
+    run(dsn, "rollback", all_steps=True)
+    errors: list[BaseException] = []
+
+    def go():
+        try:
+            run(dsn)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert "v_tenant_health" in views(dsn)
+    assert "no pending migrations" in run(dsn, "apply")
