@@ -19,7 +19,7 @@ CREATE TABLE devdiag.diag_run (
     CHECK (target_hash ~ '^[0-9a-f]{32,128}$'),
     CONSTRAINT diag_run_problems_is_array_of_strings CHECK (
         jsonb_typeof(problems) = 'array'
-        AND NOT jsonb_path_exists(problems, '$[*] ? (@.type() != "string" || @ == "")')
+        AND NOT jsonb_path_exists(problems, 'strict $[*] ? (@.type() != "string" || @ == "")')
     ),
     CONSTRAINT diag_run_evidence_is_object CHECK (jsonb_typeof(evidence) = 'object'),
     CONSTRAINT diag_run_preset_known CHECK (preset IN ('chat', 'embed', 'app', 'full'))

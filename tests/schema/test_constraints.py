@@ -120,9 +120,6 @@ def test_bad_run_row_is_refused_naming_the_constraint(db, table, changes, suffix
 
 
 @pytest.mark.parametrize("table", RUN_TABLES)
-@pytest.mark.xfail(strict=True, reason=(
-    "migrations 0002/0004: the lax jsonpath '$[*] ? (...)' unwraps nested arrays, so [[\"x\"]] passes; "
-    "'strict $[*] ? (...)' would refuse it (reported, migrations are not this task's to edit)"))
 def test_problems_holding_a_nested_array_is_refused(db, table):
     """problems = [["csp"]] is not an array of strings and must be refused."""
     assert_refused(db, table, run_row(table, problems=Jsonb([["csp_blocks_iframe"]])),
