@@ -1,0 +1,75 @@
+-- Answers: per tenant, how healthy was it over the window: runs, share with problems, problems reported, remediation, open at the end, fix success rate?
+-- Parameters (psql -v NAME=VALUE, all optional): tenant (default: every tenant you may read);
+-- from, to: UTC dates, both included (default: the last `days` UTC days up to today; days defaults to 30).
+\if :{?tenant}
+\else
+\set tenant ''
+\endif
+\if :{?days}
+\else
+\set days 30
+\endif
+\if :{?from}
+\else
+SELECT (devdiag.utc_day(now()) - :'days'::integer + 1)::text AS "from" \gset
+\endif
+\if :{?to}
+\else
+SELECT devdiag.utc_day(now())::text AS "to" \gset
+\endif
+WITH activity AS (
+    SELECT
+        td.tenant,
+        sum(td.runs)::bigint AS runs,
+        sum(td.problem_runs)::bigint AS problem_runs
+    FROM devdiag.v_tenant_daily AS td
+    WHERE td.day BETWEEN :'from'::date AND :'to'::date
+    GROUP BY td.tenant
+),
+
+reported AS (
+    SELECT
+        pc.tenant,
+        count(DISTINCT pc.problem_code)::bigint AS problems_reported
+    FROM devdiag.v_problem_counts AS pc
+    WHERE pc.day BETWEEN :'from'::date AND :'to'::date
+    GROUP BY pc.tenant
+),
+
+resolved AS (
+    SELECT
+        t.tenant,
+        count(*)::bigint AS episodes_resolved,
+        avg(t.ttr_days)::double precision AS avg_ttr_days
+    FROM devdiag.v_ttr_days AS t
+    WHERE t.first_zero_day BETWEEN :'from'::date AND :'to'::date
+    GROUP BY t.tenant
+),
+
+still_open AS (
+    SELECT
+        e.tenant,
+        count(DISTINCT e.problem_code)::bigint AS open_problems
+    FROM devdiag.v_problem_episodes AS e
+    WHERE
+        e.started_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
+        AND (e.resolved_at IS NULL OR e.resolved_at >= ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC'))
+    GROUP BY e.tenant
+)
+
+SELECT
+    h.tenant,
+    coalesce(a.runs, 0)::bigint AS runs,
+    round(100.0 * a.problem_runs / nullif(a.runs, 0), 1) AS pct_runs_with_problems,
+    coalesce(r.problems_reported, 0)::bigint AS problems_reported,
+    coalesce(v.episodes_resolved, 0)::bigint AS episodes_resolved,
+    round(v.avg_ttr_days::numeric, 2) AS avg_ttr_days,
+    coalesce(o.open_problems, 0)::bigint AS open_problems_at_end,
+    round(h.fix_success_rate::numeric, 3) AS fix_success_rate_all_time
+FROM devdiag.v_tenant_health AS h
+LEFT JOIN activity AS a ON h.tenant = a.tenant
+LEFT JOIN reported AS r ON h.tenant = r.tenant
+LEFT JOIN resolved AS v ON h.tenant = v.tenant
+LEFT JOIN still_open AS o ON h.tenant = o.tenant
+WHERE :'tenant' = '' OR h.tenant = :'tenant'
+ORDER BY runs DESC, h.tenant ASC;
