@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""make report: the four dashboards of the analysts' guide, without Tableau.
+
+Reads the same views Tableau reads (docs/TABLEAU.md) and writes one
+self-contained HTML page -- charts are matplotlib PNGs inlined as base64, no
+external files or links -- with the headline numbers:
+
+1. Problem overview       v_problem_counts, v_tenant_daily
+2. Fix effectiveness      v_fix_success (learned state: cumulative, not windowed)
+3. Time to remediation    v_ttr_days (episodes resolved in the window)
+4. Tenant health          v_tenant_daily, v_problem_counts, v_ttr_days,
+                          v_problem_episodes, v_tenant_health
+
+The window is a range of UTC days, both ends included: ``--days N`` (the last
+N days up to today, default 30) or ``--from``/``--to``.  ``--tenant`` narrows
+to one tenant; without it every tenant the login may read is shown (row-level
+security decides which, not this script).
+
+    report.py --tenant acme --days 30 --out acme.html
+    report.py --from 2025-03-01 --to 2025-03-31 --dsn postgresql://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from devdiag_env import ROOT, DevdiagError, connect, main_guard, redact, resolve_dsn  # noqa: E402
+
+DEFAULT_OUT = ROOT / ".devdiag" / "report.html"
+TOP_PROBLEMS = 6
+TOP_FIXES = 15
+TTR_TABLE_DAYS = 14  # the TTR table lists 0 .. 13 days one by one, the long tail as one row
+
+# Every query takes %(tenant)s (NULL: every tenant the login may read) and the
+# window %(d_from)s .. %(d_to)s (UTC dates, both included).
+TENANT = "(%(tenant)s::text IS NULL OR {alias}.tenant = %(tenant)s)"
+WINDOW_END = "((%(d_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')"
+
+SQL_DAILY = f"""
+SELECT td.day, sum(td.runs)::bigint, sum(td.problem_runs)::bigint
+FROM devdiag.v_tenant_daily AS td
+WHERE td.day BETWEEN %(d_from)s AND %(d_to)s AND {TENANT.format(alias="td")}
+GROUP BY td.day ORDER BY td.day
+"""
+
+SQL_PROBLEMS = f"""
+SELECT pc.day, pc.problem_code, sum(pc.runs)::bigint
+FROM devdiag.v_problem_counts AS pc
+WHERE pc.day BETWEEN %(d_from)s AND %(d_to)s AND {TENANT.format(alias="pc")}
+GROUP BY pc.day, pc.problem_code ORDER BY pc.day, pc.problem_code
+"""
+
+# Across tenants, the mean confidence is the mean over every (tenant, environment)
+# pair, as v_fix_success computes it within one tenant.
+SQL_FIXES = f"""
+SELECT fs.problem_code, fs.fix_code, sum(fs.successes)::bigint,
+       (sum(fs.avg_confidence * fs.environments) / sum(fs.environments))::double precision,
+       max(fs.last_success)
+FROM devdiag.v_fix_success AS fs
+WHERE {TENANT.format(alias="fs")}
+GROUP BY fs.problem_code, fs.fix_code
+ORDER BY 3 DESC, 4 DESC, 1, 2
+"""
+
+SQL_TTR = f"""
+SELECT t.ttr_days, t.ttr_hours::double precision, t.problem_code
+FROM devdiag.v_ttr_days AS t
+WHERE t.first_zero_day BETWEEN %(d_from)s AND %(d_to)s AND {TENANT.format(alias="t")}
+"""
+
+SQL_EPISODES = f"""
+SELECT e.tenant, e.problem_code,
+       e.started_at < {WINDOW_END} AND (e.resolved_at IS NULL OR e.resolved_at >= {WINDOW_END}) AS open_at_end,
+       e.first_seen_day BETWEEN %(d_from)s AND %(d_to)s AND e.episode_no > 1 AS recurrence_in_window
+FROM devdiag.v_problem_episodes AS e
+WHERE {TENANT.format(alias="e")}
+  AND (e.started_at < {WINDOW_END} AND (e.resolved_at IS NULL OR e.resolved_at >= {WINDOW_END})
+       OR e.first_seen_day BETWEEN %(d_from)s AND %(d_to)s)
+"""
+
+SQL_HEALTH = f"""
+WITH activity AS (
+    SELECT td.tenant, sum(td.runs)::bigint AS runs, sum(td.problem_runs)::bigint AS problem_runs
+    FROM devdiag.v_tenant_daily AS td
+    WHERE td.day BETWEEN %(d_from)s AND %(d_to)s
+    GROUP BY td.tenant
+), reported AS (
+    SELECT pc.tenant, count(DISTINCT pc.problem_code)::bigint AS problems
+    FROM devdiag.v_problem_counts AS pc
+    WHERE pc.day BETWEEN %(d_from)s AND %(d_to)s
+    GROUP BY pc.tenant
+), resolved AS (
+    SELECT t.tenant, count(*)::bigint AS episodes, avg(t.ttr_days)::double precision AS avg_ttr_days
+    FROM devdiag.v_ttr_days AS t
+    WHERE t.first_zero_day BETWEEN %(d_from)s AND %(d_to)s
+    GROUP BY t.tenant
+), still_open AS (
+    SELECT e.tenant, count(DISTINCT e.problem_code)::bigint AS problems
+    FROM devdiag.v_problem_episodes AS e
+    WHERE e.started_at < {WINDOW_END} AND (e.resolved_at IS NULL OR e.resolved_at >= {WINDOW_END})
+    GROUP BY e.tenant
+)
+SELECT h.tenant, coalesce(a.runs, 0), coalesce(a.problem_runs, 0), coalesce(r.problems, 0),
+       coalesce(v.episodes, 0), v.avg_ttr_days, coalesce(o.problems, 0),
+       h.fix_success_rate, h.successes, h.problem_runs
+FROM devdiag.v_tenant_health AS h
+LEFT JOIN activity AS a ON a.tenant = h.tenant
+LEFT JOIN reported AS r ON r.tenant = h.tenant
+LEFT JOIN resolved AS v ON v.tenant = h.tenant
+LEFT JOIN still_open AS o ON o.tenant = h.tenant
+WHERE {TENANT.format(alias="h")}
+ORDER BY 2 DESC, 1
+"""
+
+
+@dataclass
+class Data:
+    tenant: str | None
+    d_from: date
+    d_to: date
+    daily: list[tuple] = field(default_factory=list)      # (day, runs, problem_runs)
+    problems: list[tuple] = field(default_factory=list)   # (day, problem_code, runs)
+    fixes: list[tuple] = field(default_factory=list)      # (problem, fix, successes, avg_conf, last)
+    ttr: list[tuple] = field(default_factory=list)        # (ttr_days, ttr_hours, problem)
+    episodes: list[tuple] = field(default_factory=list)   # (tenant, problem, open_at_end, recurrence)
+    health: list[tuple] = field(default_factory=list)     # see SQL_HEALTH
+
+
+def fetch(conn, tenant: str | None, d_from: date, d_to: date) -> Data:
+    """Read everything the page shows, in one snapshot."""
+    params = {"tenant": tenant, "d_from": d_from, "d_to": d_to}
+    data = Data(tenant, d_from, d_to)
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    data.daily = conn.execute(SQL_DAILY, params).fetchall()
+    data.problems = conn.execute(SQL_PROBLEMS, params).fetchall()
+    data.fixes = conn.execute(SQL_FIXES, params).fetchall()
+    data.ttr = conn.execute(SQL_TTR, params).fetchall()
+    data.episodes = conn.execute(SQL_EPISODES, params).fetchall()
+    data.health = conn.execute(SQL_HEALTH, params).fetchall()
+    conn.rollback()
+    return data
+
+
+def median(values: list[float]) -> float | None:
+    """The median as percentile_cont(0.5) computes it (mean of the middle two)."""
+    if not values:
+        return None
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def headline(data: Data) -> list[tuple[str, str, float | None, str]]:
+    """The headline numbers: (key, label, value, note)."""
+    runs = sum(r[1] for r in data.daily)
+    problem_runs = sum(r[2] for r in data.daily)
+    successes = sum(h[8] for h in data.health)
+    all_problem_runs = sum(h[9] for h in data.health)
+    ttr_days = [t[0] for t in data.ttr]
+    return [
+        ("runs", "Runs", runs, "in the window"),
+        ("problem_runs", "Runs with problems", problem_runs, "reported at least one problem"),
+        ("pct_problem_runs", "Share with problems (%)",
+         round(100 * problem_runs / runs, 1) if runs else None, "of the runs in the window"),
+        ("problems_reported", "Problems reported", len({p[1] for p in data.problems}), "distinct codes"),
+        ("episodes_resolved", "Episodes resolved", len(data.ttr), "remediated in the window"),
+        ("avg_ttr_days", "Avg TTR (days)",
+         round(sum(ttr_days) / len(ttr_days), 2) if ttr_days else None, "whole UTC days, resolved in the window"),
+        ("median_ttr_hours", "Median TTR (hours)",
+         None if not data.ttr else round(median([t[1] for t in data.ttr]), 2), "exact elapsed time"),
+        ("open_problems", "Active problems",
+         len({(e[1]) for e in data.episodes if e[2]}), "distinct codes open at the window's end"),
+        ("recurrences", "Recurrences", sum(1 for e in data.episodes if e[3]),
+         "episodes that came back on a target, started in the window"),
+        ("fix_success_rate", "Fix success rate",
+         round(successes / all_problem_runs, 3) if all_problem_runs else None,
+         "successes / runs with problems, all time (v_tenant_health)"),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Charts
+# --------------------------------------------------------------------------
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                         "axes.titleweight": "bold", "figure.dpi": 100})
+    return plt
+
+
+def png(fig) -> str:
+    """A figure as a base64 PNG (and close it)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    _plt().close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _empty(ax, what: str) -> None:
+    ax.text(0.5, 0.5, f"no {what} in this window", ha="center", va="center", transform=ax.transAxes,
+            color="#777", fontsize=11)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _days(d_from: date, d_to: date) -> list[date]:
+    return [d_from + timedelta(days=i) for i in range((d_to - d_from).days + 1)]
+
+
+def chart_problem_overview(data: Data) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    totals: dict[str, int] = {}
+    for _day, code, n in data.problems:
+        totals[code] = totals.get(code, 0) + n
+    if not totals:
+        _empty(ax, "problem reports")
+    else:
+        top = sorted(totals, key=lambda c: (-totals[c], c))[:TOP_PROBLEMS]
+        days = _days(data.d_from, data.d_to)
+        series = {c: dict.fromkeys(days, 0) for c in top}
+        other = dict.fromkeys(days, 0)
+        for day, code, n in data.problems:
+            (series[code] if code in series else other)[day] += n
+        for code in top:
+            ax.plot(days, list(series[code].values()), marker="o", markersize=2.5, linewidth=1.6, label=code)
+        if any(other.values()):
+            ax.plot(days, list(other.values()), color="#999", linestyle="--", linewidth=1.2, label="other")
+        ax.set_ylabel("runs reporting the problem")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        fig.autofmt_xdate()
+        ax.set_ylim(bottom=0)
+    ax.set_title("Problem overview: runs per UTC day and problem")
+    return png(fig)
+
+
+def confidence_tier(conf: float) -> str:
+    """The guide's Confidence Tier calculated field."""
+    return "High" if conf >= 0.8 else "Medium" if conf >= 0.6 else "Low"
+
+
+def chart_fix_effectiveness(data: Data) -> str:
+    plt = _plt()
+    from matplotlib import cm, colors
+
+    rows = data.fixes[:TOP_FIXES]
+    fig, ax = plt.subplots(figsize=(10, max(2.6, 0.32 * len(rows) + 1.2)))
+    if not rows:
+        _empty(ax, "learned fixes")
+    else:
+        norm = colors.Normalize(0, 1)
+        cmap = plt.get_cmap("RdYlGn")
+        labels = [f"{p} · {f}" for p, f, *_ in rows][::-1]
+        values = [r[2] for r in rows][::-1]
+        ax.barh(labels, values, color=[cmap(norm(r[3])) for r in rows][::-1])
+        for y, r in enumerate(rows[::-1]):
+            ax.text(r[2], y, f" {r[2]}  ({r[3]:.2f}, {confidence_tier(r[3])})", va="center", fontsize=8)
+        ax.set_xlabel("successes (sum of support)")
+        ax.set_xlim(0, max(values) * 1.3)
+        bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
+        bar.set_label("avg confidence")
+        for tick in (0.6, 0.8):
+            bar.ax.axhline(tick, color="black", linewidth=0.8)
+    ax.set_title("Fix effectiveness: successes per fix, coloured by mean confidence (cumulative)")
+    return png(fig)
+
+
+def chart_ttr(data: Data) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10, 3.4))
+    if not data.ttr:
+        _empty(ax, "resolved episodes")
+    else:
+        days = [t[0] for t in data.ttr]
+        top = max(days)
+        counts = [days.count(d) for d in range(top + 1)]
+        ax.bar(range(top + 1), counts, color="#4c78a8", width=0.8)
+        ax.set_xlabel("time to remediation (whole UTC days)")
+        ax.set_ylabel("episodes")
+        ax.set_xticks(range(0, top + 1, max(1, (top + 1) // 15)))
+        med = median([float(d) for d in days])
+        unit = "day" if med == 1 else "days"
+        ax.axvline(med, color="#e45756", linestyle="--", linewidth=1.2, label=f"median: {med:g} {unit}")
+        ax.legend(frameon=False)
+    ax.set_title("Time to remediation: episodes resolved in the window")
+    return png(fig)
+
+
+def chart_tenant_health(data: Data) -> str:
+    plt = _plt()
+    several = len(data.health) > 1
+    fig, axes = plt.subplots(1, 2 if several else 1, figsize=(10, 3.6),
+                             gridspec_kw={"width_ratios": [2, 1]} if several else None, squeeze=False)
+    ax = axes[0][0]
+    if not data.daily:
+        _empty(ax, "runs")
+    else:
+        days = [d[0] for d in data.daily]
+        clean = [d[1] - d[2] for d in data.daily]
+        bad = [d[2] for d in data.daily]
+        ax.bar(days, clean, color="#9ecae9", label="runs without problems")
+        ax.bar(days, bad, bottom=clean, color="#e45756", label="runs with problems")
+        ax.set_ylabel("runs per UTC day")
+        ax.legend(frameon=False, loc="upper left")
+        for label in ax.get_xticklabels():
+            label.set_rotation(30)
+            label.set_horizontalalignment("right")
+    ax.set_title("Tenant health: daily runs")
+    if several:
+        ax2 = axes[0][1]
+        names = [h[0] for h in data.health][::-1]
+        ax2.barh(names, [h[1] for h in data.health][::-1], color="#9ecae9", label="runs")
+        ax2.barh(names, [h[2] for h in data.health][::-1], color="#e45756", label="with problems")
+        ax2.set_title("Runs per tenant")
+        ax2.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return png(fig)
+
+
+# --------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
+h1{margin-bottom:4px} .sub{color:#666;margin-top:0}
+.kpis{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0 8px}
+.kpi{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px;background:#fafafa}
+.kpi .v{font-size:22px;font-weight:600} .kpi .l{font-size:12px;color:#444} .kpi .n{font-size:11px;color:#888}
+section{margin-top:28px;border-top:1px solid #eee;padding-top:8px}
+img{max-width:100%;height:auto}
+table{border-collapse:collapse;font-size:12px;margin-top:8px}
+th,td{border-bottom:1px solid #eee;padding:3px 8px;text-align:right} th:first-child,td:first-child{text-align:left}
+.note{font-size:12px;color:#666}
+"""
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(headers: list[str], rows: list[list], name: str) -> str:
+    out = [f'<table data-table="{name}"><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"]
+    for r in rows:
+        out.append("<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in r) + "</tr>")
+    return "\n".join(out) + "</table>"
+
+
+def render(data: Data, generated_at: datetime | None = None) -> str:
+    generated_at = generated_at or datetime.now(timezone.utc)
+    who = f"tenant <b>{html.escape(data.tenant)}</b>" if data.tenant else "every tenant this login may read"
+    kpis = "\n".join(
+        f'<div class="kpi" data-kpi="{key}" data-value="{"" if value is None else value}">'
+        f'<div class="v">{html.escape(fmt(value))}</div><div class="l">{html.escape(label)}</div>'
+        f'<div class="n">{html.escape(note)}</div></div>'
+        for key, label, value, note in headline(data))
+
+    totals: dict[str, int] = {}
+    days_seen: dict[str, set] = {}
+    for day, code, n in data.problems:
+        totals[code] = totals.get(code, 0) + n
+        days_seen.setdefault(code, set()).add(day)
+    problem_rows = [[c, totals[c], len(days_seen[c])] for c in sorted(totals, key=lambda c: (-totals[c], c))]
+    fix_rows = [[p, f, s, round(c, 3), confidence_tier(c)] for p, f, s, c, _last in data.fixes[:TOP_FIXES]]
+    ttr_days = [t[0] for t in data.ttr]
+    ttr_rows: list[list] = [[str(d), ttr_days.count(d)] for d in sorted(set(ttr_days)) if d < TTR_TABLE_DAYS]
+    if any(d >= TTR_TABLE_DAYS for d in ttr_days):
+        ttr_rows.append([f"{TTR_TABLE_DAYS} or more", sum(1 for d in ttr_days if d >= TTR_TABLE_DAYS)])
+    health_rows = [[h[0], h[1], h[2], h[3], h[4], None if h[5] is None else round(h[5], 2), h[6],
+                    None if h[7] is None else round(h[7], 3)] for h in data.health]
+
+    def section(key: str, title: str, chart: str, note: str, tbl: str) -> str:
+        return (f'<section id="{key}"><h2>{html.escape(title)}</h2>'
+                f'<p class="note">{note}</p>'
+                f'<img data-chart="{key}" alt="{html.escape(title)}" src="data:image/png;base64,{chart}">'
+                f"{tbl}</section>")
+
+    body = [
+        section("problem_overview", "1. Problem overview", chart_problem_overview(data),
+                "Runs per UTC day that reported each problem (a run listing a code twice counts once); "
+                f"top {TOP_PROBLEMS} problems, the rest as <i>other</i>. Source: <code>v_problem_counts</code>.",
+                table(["problem", "runs", "days reported"], problem_rows, "problem_overview")),
+        section("fix_effectiveness", "2. Fix effectiveness", chart_fix_effectiveness(data),
+                "Learned fixes by successes (sum of support) and mean confidence; tiers: High &ge; 0.8, "
+                "Medium &ge; 0.6, Low below. Cumulative learned state: the window does not apply. "
+                "Source: <code>v_fix_success</code>.",
+                table(["problem", "fix", "successes", "avg confidence", "tier"], fix_rows, "fix_effectiveness")),
+        section("ttr", "3. Time to remediation", chart_ttr(data),
+                "Episodes resolved in the window by whole UTC days from the run that first reported the problem "
+                "to the first later run of the same preset (or full) without it. Source: <code>v_ttr_days</code>.",
+                table(["TTR days", "episodes"], ttr_rows, "ttr")),
+        section("tenant_health", "4. Tenant health", chart_tenant_health(data),
+                "Per tenant over the window; active problems are those open at the window's end; the fix "
+                "success rate is all-time, as <code>v_tenant_health</code> defines it.",
+                table(["tenant", "runs", "with problems", "problems reported", "episodes resolved",
+                       "avg TTR days", "active problems", "fix success rate"], health_rows, "tenant_health")),
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>DevDiag dashboards {data.d_from} to {data.d_to}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>DevDiag dashboards</h1>
+<p class="sub">{who} &middot; UTC days {data.d_from} to {data.d_to} (both included) &middot;
+generated {generated_at:%Y-%m-%d %H:%M} UTC</p>
+<div class="kpis">
+{kpis}
+</div>
+{"".join(body)}
+</body></html>
+"""
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def window(days: int, d_from: date | None, d_to: date | None, today: date | None = None) -> tuple[date, date]:
+    """Resolve --days/--from/--to into an inclusive range of UTC days."""
+    today = today or datetime.now(timezone.utc).date()
+    if days < 1:
+        raise DevdiagError("--days must be at least 1")
+    d_to = d_to or (today if d_from is None else max(today, d_from))
+    d_from = d_from or d_to - timedelta(days=days - 1)
+    if d_from > d_to:
+        raise DevdiagError(f"--from {d_from} is after --to {d_to}")
+    return d_from, d_to
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tenant", help="one tenant (default: every tenant the login may read)")
+    ap.add_argument("--days", type=int, default=30, help="the last N UTC days up to today (default 30)")
+    ap.add_argument("--from", dest="d_from", type=parse_day, help="first UTC day (YYYY-MM-DD)")
+    ap.add_argument("--to", dest="d_to", type=parse_day, help="last UTC day, included (default: today)")
+    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, or the local PostgreSQL)")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"HTML file to write (default {DEFAULT_OUT})")
+    args = ap.parse_args(argv)
+    d_from, d_to = window(args.days, args.d_from, args.d_to)
+    dsn = args.dsn or resolve_dsn()
+    with connect(dsn) as conn:
+        data = fetch(conn, args.tenant or None, d_from, d_to)
+    if args.tenant and not data.health:
+        print(f"note: tenant {args.tenant!r} has no rows this login can read ({redact(dsn)})", file=sys.stderr)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(data), encoding="utf-8")
+    print(f"wrote {args.out} ({data.tenant or 'all tenants'}, {d_from} to {d_to})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
