@@ -16,10 +16,15 @@ CROSS JOIN
     LATERAL (
         SELECT
             count(DISTINCT e.code)::integer AS problem_count,
-            coalesce(string_agg(DISTINCT e.code, ', ' ORDER BY e.code), '') AS problems
+            -- sorted bytewise whatever the server's locale; the column keeps the
+            -- default collation (noqa: sqlfluff reads a collation as a column)
+            coalesce(string_agg(DISTINCT e.code COLLATE "C", ', ' ORDER BY e.code COLLATE "C"), '')  -- noqa: RF03
+            COLLATE "default" AS problems  -- noqa: RF03
         FROM jsonb_array_elements_text(d.problems) AS e (code)
     ) AS p
-WHERE d.ts > now() - interval '7 days';
+-- 168 hours, not '7 days': interval days follow the session's wall clock, so
+-- across a DST change '7 days' would be 167 or 169 hours.
+WHERE d.ts > now() - interval '168 hours';
 
 COMMENT ON VIEW devdiag.v_recent_activity IS
-'Live runs of the last 7 days; problems is a comma-separated list of distinct codes (text, for Tableau).';
+'Live runs (not archived) of the 168 hours before now(); problem_count and problems (text, sorted, comma-separated) count each code once.';

@@ -11,7 +11,8 @@ WITH tenants AS (
 runs AS (
     SELECT
         r.tenant,
-        count(*) FILTER (WHERE r.ts > now() - interval '7 days')::bigint AS runs_7d,
+        -- 168 hours whatever the session TimeZone (interval days follow its DST)
+        count(*) FILTER (WHERE r.ts > now() - interval '168 hours')::bigint AS runs_7d,
         count(*) FILTER (WHERE jsonb_array_length(r.problems) > 0)::bigint AS problem_runs
     FROM devdiag.v_run_all AS r
     GROUP BY r.tenant
@@ -29,7 +30,12 @@ episodes AS (
     SELECT
         e.tenant,
         count(DISTINCT e.problem_code) FILTER (WHERE e.resolved_at IS NULL)::bigint AS active_problems,
-        avg(devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::double precision AS avg_ttr_days
+        -- one float division, so the mean is the correctly rounded one (avg() rounds
+        -- through numeric first and can land one unit in the last place off)
+        (
+            sum(devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::double precision
+            / nullif(count(e.resolved_at), 0)
+        ) AS avg_ttr_days
     FROM devdiag.v_ttr_episodes AS e
     GROUP BY e.tenant
 )
@@ -49,7 +55,7 @@ LEFT JOIN fixes AS f ON t.tenant = f.tenant
 LEFT JOIN episodes AS e ON t.tenant = e.tenant;
 
 COMMENT ON VIEW devdiag.v_tenant_health IS
-'One row per tenant: runs in the last 7 days, distinct problems with an open episode, fix success rate, mean TTR in days.';
+'One row per tenant with runs or fixes: runs_7d (live and archived, 168 hours before now()), codes with an open episode, fix success rate, mean TTR.';
 COMMENT ON COLUMN devdiag.v_tenant_health.fix_success_rate IS
 'Sum of fix support divided by runs that reported at least one problem (the guide''s SUM([successes]) / SUM([runs])); NULL without such runs.';
 COMMENT ON COLUMN devdiag.v_tenant_health.avg_ttr_days IS 'Mean ttr_days of resolved episodes; NULL when none resolved.';

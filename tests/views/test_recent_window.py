@@ -1,0 +1,58 @@
+"""The "last 7 days" of v_recent_activity and runs_7d are the 168 hours before now(), in any session zone.
+
+now() is fixed for a transaction, so these expectations are computed from it
+rather than stored in golden files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from psycopg.types.json import Jsonb
+
+import golden_support as gs
+
+HASH = "deadbeef" * 4
+H = dt.timedelta(hours=1)
+S = dt.timedelta(seconds=1)
+# (age of the run, inside the window?)
+AGES = [(168 * H + S, False), (168 * H, False), (168 * H - S, True), (167 * H + 30 * 60 * S, True), (S, True)]
+
+
+def zones(now):
+    return ["UTC", "America/New_York", "Asia/Kolkata", gs.zone_with_dst_start(now)]
+
+
+def seed_window(db, now):
+    for age, _ in AGES:
+        db.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) "
+                   "VALUES (%s, 'acme', %s, %s, 'chat')", (now - age, HASH, Jsonb(["cors_missing"])))
+
+
+def test_dst_zone_really_changes_clocks_inside_the_window(db):
+    """Premise of the tests below: in the synthetic zone, interval '7 days' is not 168 hours."""
+    now = db.execute("SELECT now()").fetchone()[0]
+    gs.set_timezone(db, gs.zone_with_dst_start(now))
+    span = db.execute("SELECT now() - (now() - interval '7 days')").fetchone()[0]
+    assert span == dt.timedelta(hours=167)
+
+
+@pytest.mark.parametrize("zone_index", range(4), ids=["utc", "new_york", "kolkata", "dst_this_week"])
+def test_recent_activity_keeps_runs_younger_than_168_hours(db, zone_index):
+    """v_recent_activity lists exactly the live runs with ts > now() - 168 hours, in every session zone."""
+    now = db.execute("SELECT now()").fetchone()[0]
+    gs.set_timezone(db, zones(now)[zone_index])
+    seed_window(db, now)
+    got = {r[0] for r in db.execute("SELECT ts FROM devdiag.v_recent_activity")}
+    assert got == {now - age for age, inside in AGES if inside}
+
+
+@pytest.mark.parametrize("zone_index", range(4), ids=["utc", "new_york", "kolkata", "dst_this_week"])
+def test_runs_7d_counts_runs_younger_than_168_hours(db, zone_index):
+    """v_tenant_health.runs_7d counts the runs with ts > now() - 168 hours, in every session zone."""
+    now = db.execute("SELECT now()").fetchone()[0]
+    gs.set_timezone(db, zones(now)[zone_index])
+    seed_window(db, now)
+    got = db.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = 'acme'").fetchone()
+    assert got == (sum(inside for _, inside in AGES),)
