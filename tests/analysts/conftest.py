@@ -67,6 +67,29 @@ def load_scenario(conn: psycopg.Connection) -> None:
             "VALUES (%s, %s, %s, %s, %s, %s, %s)", SCENARIO_FIXES)
 
 
+def insert_history(conn: psycopg.Connection, runs, gen) -> int:
+    """Insert generated runs and fix outcomes (scripts/sample_data.py) with INSERT.
+
+    COPY FROM is refused on tables with row-level security, even for their
+    owner under FORCE, so this goes through the writers' INSERT instead.
+    """
+    from datetime import datetime as dt
+
+    import sample_data
+
+    rows = [(dt.fromtimestamp(ts, timezone.utc), t, h, e, p, ev, pr) for ts, t, h, e, p, ev, pr in runs]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+        cur.executemany(
+            "INSERT INTO devdiag.fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, env_fp, "
+            "notes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(dt.fromtimestamp(last, timezone.utc), t, p, f, c, s, e, n)
+             for _first, last, t, p, f, c, s, e, n in sample_data.fix_rows(gen)])
+    return len(rows)
+
+
 @pytest.fixture(scope="package")
 def scenario_db(pg):
     """A clone holding the scenario, committed (psql, report and dbt connect on their own)."""
@@ -75,3 +98,15 @@ def scenario_db(pg):
         load_scenario(conn)
     yield name
     pg.drop(name)
+
+
+@pytest.fixture(scope="session")
+def scenario_loader():
+    """``load_scenario`` for fixtures of other modules (test modules cannot import conftest)."""
+    return load_scenario
+
+
+@pytest.fixture(scope="session")
+def history_loader():
+    """``insert_history`` for fixtures and tests of other modules."""
+    return insert_history

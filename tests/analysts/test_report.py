@@ -139,14 +139,14 @@ def test_report_of_an_empty_window_still_renders_every_dashboard(pg, scenario_db
     assert page.kpis["fix_success_rate"] == "1.6"  # all-time, not windowed
 
 
-def test_report_counts_agree_with_a_plain_python_count_of_generated_runs(pg, fresh_db, tmp_path):
+def test_report_counts_agree_with_a_plain_python_count_of_generated_runs(pg, fresh_db, tmp_path, history_loader):
     """On generated history, runs, runs with problems and problems reported match a count in Python."""
     now = int(datetime(2025, 6, 30, 18, tzinfo=timezone.utc).timestamp())
     gen = sample_data.Generated()
     generated = list(sample_data.generate(3_000, 4, 40, seed=11, now=now, out=gen))
     dsn = pg.dsn(fresh_db)
     with psycopg.connect(dsn) as conn:
-        sample_data.copy_to_pg(conn, iter(generated), gen)
+        history_loader(conn, generated, gen)
     rng = random.Random(5)
     tenant = rng.choice(sorted({r[1] for r in generated}))
     d_from, d_to = date(2025, 6, 1), date(2025, 6, 20)

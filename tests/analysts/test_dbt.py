@@ -1,0 +1,128 @@
+"""make dbt: the dbt project builds against the warehouse and its marts equal the contract views.
+
+dbt lives in its own venv (``make dbt-venv``, which .ci/run runs); where it is
+not installed the dbt tests are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+import dbt_build
+import sample_data
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = "dbt_check"
+needs_dbt = pytest.mark.skipif(
+    dbt_build.find_dbt() is None,
+    reason="dbt is not installed: `make dbt-venv` installs dbt-core<1.12 and dbt-postgres into .venv-dbt")
+
+# mart -> (contract view, columns compared; floats rounded to 12 decimals)
+MARTS = {
+    "fct_problem_counts": ("v_problem_counts", "day, tenant, problem_code, runs"),
+    "fct_fix_success": ("v_fix_success", "tenant, problem_code, fix_code, successes, "
+                                          "round(avg_confidence::numeric, 12), last_success"),
+    "fct_ttr": ("v_ttr_days", "tenant, problem_code, target_hash, first_seen_day, first_zero_day, ttr_days, "
+                              "ttr_hours, started_at, resolved_at, preset"),
+}
+
+
+def run_dbt(dsn: str, tmp: Path, *args: str, command: str = "build") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "dbt_build.py"), "--dsn", dsn, "--schema", SCHEMA,
+         "--command", command, "--", "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
+         *args],
+        capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def built(pg, tmp_path_factory, scenario_loader, history_loader):
+    """A clone with the scenario, a generated history partly moved to the archive, and dbt build run on it."""
+    name = pg.clone()
+    dsn = pg.dsn(name)
+    with psycopg.connect(dsn) as conn:
+        scenario_loader(conn)
+        gen = sample_data.Generated()
+        now = int(datetime(2025, 5, 31, tzinfo=timezone.utc).timestamp())
+        history_loader(conn, sample_data.generate(2_000, 3, 30, seed=3, now=now, out=gen), gen)
+        # Archived runs must count exactly like live ones.
+        conn.execute("""
+            WITH moved AS (
+                DELETE FROM devdiag.diag_run WHERE ts < '2025-05-10' RETURNING id, ts, tenant, target_hash,
+                    env_fp, problems, evidence, preset)
+            INSERT INTO devdiag.diag_run_archive (id, ts, tenant, target_hash, env_fp, problems, evidence, preset)
+            SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset FROM moved""")
+    tmp = tmp_path_factory.mktemp("dbt")
+    res = None
+    if dbt_build.find_dbt():
+        res = run_dbt(dsn, tmp)
+    yield dsn, tmp, res
+    pg.drop(name)
+
+
+@needs_dbt
+def test_dbt_build_succeeds_with_all_schema_tests(built):
+    """dbt build creates the staging views and marts and every data test passes, mart-equals-view ones included."""
+    _dsn, _tmp, res = built
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert "ERROR=0" in res.stdout and "assert_fct_problem_counts_equals_view" in res.stdout
+
+
+@needs_dbt
+@pytest.mark.parametrize("mart", sorted(MARTS))
+def test_mart_equals_its_contract_view(built, mart):
+    """Each mart holds exactly the rows of its view (as a multiset), and the data is not trivially empty."""
+    dsn, _tmp, res = built
+    assert res.returncode == 0
+    view, cols = MARTS[mart]
+    with psycopg.connect(dsn) as conn:
+        mart_rows = sorted(conn.execute(f"SELECT {cols} FROM {SCHEMA}.{mart}").fetchall(), key=repr)
+        view_rows = sorted(conn.execute(f"SELECT {cols} FROM devdiag.{view}").fetchall(), key=repr)
+        archived = conn.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone()[0]
+    assert archived > 0
+    assert len(view_rows) > 10
+    assert mart_rows == view_rows
+
+
+@needs_dbt
+def test_staging_views_run_with_the_readers_rights(built):
+    """dbt's staging views are security_invoker, so they never bypass row-level security."""
+    dsn, _tmp, res = built
+    assert res.returncode == 0
+    with psycopg.connect(dsn) as conn:
+        opts = dict(conn.execute(
+            """SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = %s AND c.relkind = 'v' ORDER BY 1""", (SCHEMA,)).fetchall())
+    assert opts == {"stg_diag_run": ["security_invoker=true"], "stg_fix_outcome": ["security_invoker=true"]}
+
+
+@needs_dbt
+def test_equality_test_fails_once_a_mart_is_stale(built):
+    """A run ingested after the build makes the mart differ from the view, and dbt test reports it."""
+    dsn, tmp, res = built
+    assert res.returncode == 0
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems) VALUES (%s, 'acme', %s, %s)",
+            (datetime(2025, 3, 9, tzinfo=timezone.utc), "f" * 64, json.dumps(["ROUTE_404"])))
+    try:
+        stale = run_dbt(dsn, tmp, "--select", "assert_fct_problem_counts_equals_view", command="test")
+        assert stale.returncode != 0
+        assert "FAIL 1 assert_fct_problem_counts_equals_view" in stale.stdout  # the day the mart lacks
+    finally:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("DELETE FROM devdiag.diag_run WHERE target_hash = %s", ("f" * 64,))
+
+
+def test_dbt_refuses_to_build_into_the_migration_owned_schema(pg, scenario_db):
+    """devdiag belongs to make migrate; dbt output goes to a schema of its own."""
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "dbt_build.py"), "--dsn", pg.dsn(scenario_db),
+                          "--schema", "devdiag"], capture_output=True, text=True)
+    assert res.returncode == 2 and "refusing" in res.stderr
