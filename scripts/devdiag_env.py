@@ -317,7 +317,13 @@ def free_port() -> int:
 
 
 def main_guard(fn):
-    """Run ``fn`` and turn DevdiagError into one line on stderr and exit status 2."""
+    """Run ``fn`` and turn DevdiagError into one line on stderr and exit status 2.
+
+    The undecorated function stays reachable as ``main.__wrapped__`` for tests.
+    """
+    import functools
+
+    @functools.wraps(fn)
     def wrapper(*a, **kw):
         try:
             return fn(*a, **kw)
