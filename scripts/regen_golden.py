@@ -42,7 +42,8 @@ def main() -> int:
         local.destroy()
     for path in stale:
         print(f"removed {path.relative_to(ROOT)} (no scenario makes it)")
-    print(f"wrote {len(written)} files to {gs.EXPECTED_DIR.relative_to(ROOT)}/; review: git diff {gs.EXPECTED_DIR.relative_to(ROOT)}")
+    expected = gs.EXPECTED_DIR.relative_to(ROOT)
+    print(f"wrote {len(written)} files to {expected}/; review them: git diff {expected}")
     return 0
 
 

@@ -56,7 +56,7 @@ def test_recent_activity_shows_live_runs_only(db, concern):
 
 @pytest.mark.parametrize("concern", CONCERNS)
 def test_session_timezone_does_not_change_any_view(db, concern):
-    """UTC days and 168-hour windows: New York, Kolkata, Chatham and a zone with a DST change this week agree with UTC."""
+    """New York, Kolkata, Chatham and a zone with a DST change this week give the rows of a UTC session."""
     now = db.execute("SELECT now()").fetchone()[0]
     utc = snapshot(db, concern, "UTC")
     for tz in ["America/New_York", "Asia/Kolkata", "Pacific/Chatham", gs.zone_with_dst_start(now)]:
