@@ -48,6 +48,19 @@ status: $(STAMP) ## applied/pending migrations and drift
 psql: $(STAMP) ## open psql on the warehouse
 	$(PY) scripts/localdb.py psql
 
+.PHONY: backup restore health alerts
+backup: $(STAMP) ## verified pg_dump set with roles and pg_cron jobs (BACKUP_ARGS="--dir /backups --keep-days 30")
+	$(PY) scripts/backup.py $(BACKUP_ARGS)
+
+restore: $(STAMP) ## restore a backup set (RESTORE_ARGS="latest", or "backups/<set> --clean")
+	$(PY) scripts/restore.py $(or $(RESTORE_ARGS),latest)
+
+health: $(STAMP) ## health checks of sql/health/ (exit 1 on warn, 2 on fail)
+	$(PY) scripts/checks.py health $(CHECK_ARGS)
+
+alerts: $(STAMP) ## alert queries of sql/alerts/ (exit 1 when one fires)
+	$(PY) scripts/checks.py alerts $(CHECK_ARGS)
+
 demo: $(STAMP) ## local PostgreSQL, migrate, load a generated sample, run sql/queries/
 	$(PY) scripts/demo.py
 
