@@ -223,6 +223,7 @@ def _days(d_from: date, d_to: date) -> list[date]:
 
 def chart_problem_overview(data: Data) -> str:
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(10, 3.8))
     totals: dict[str, int] = {}
     for _day, code, n in data.problems:
@@ -241,6 +242,7 @@ def chart_problem_overview(data: Data) -> str:
         if any(other.values()):
             ax.plot(days, list(other.values()), color="#999", linestyle="--", linewidth=1.2, label="other")
         ax.set_ylabel("runs reporting the problem")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         fig.autofmt_xdate()
         ax.set_ylim(bottom=0)
@@ -268,7 +270,7 @@ def chart_fix_effectiveness(data: Data) -> str:
         values = [r[2] for r in rows][::-1]
         ax.barh(labels, values, color=[cmap(norm(r[3])) for r in rows][::-1])
         for y, r in enumerate(rows[::-1]):
-            ax.text(r[2], y, f" {r[2]}  ({r[3]:.2f}, {confidence_tier(r[3])})", va="center", fontsize=8)
+            ax.text(r[2], y, f" {r[2]}  ({r[3]:.3f}, {confidence_tier(r[3])})", va="center", fontsize=8)
         ax.set_xlabel("successes (sum of support)")
         ax.set_xlim(0, max(values) * 1.3)
         bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
@@ -281,6 +283,7 @@ def chart_fix_effectiveness(data: Data) -> str:
 
 def chart_ttr(data: Data) -> str:
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(10, 3.4))
     if not data.ttr:
         _empty(ax, "resolved episodes")
@@ -291,6 +294,7 @@ def chart_ttr(data: Data) -> str:
         ax.bar(range(top + 1), counts, color="#4c78a8", width=0.8)
         ax.set_xlabel("time to remediation (whole UTC days)")
         ax.set_ylabel("episodes")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xticks(range(0, top + 1, max(1, (top + 1) // 15)))
         med = median([float(d) for d in days])
         unit = "day" if med == 1 else "days"
@@ -466,8 +470,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     d_from, d_to = window(args.days, args.d_from, args.d_to)
     dsn = args.dsn or resolve_dsn()
+    import psycopg
+
     with connect(dsn) as conn:
-        data = fetch(conn, args.tenant or None, d_from, d_to)
+        try:
+            data = fetch(conn, args.tenant or None, d_from, d_to)
+        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+            raise DevdiagError(f"the warehouse at {redact(dsn)} lacks what the report reads "
+                               f"({str(exc).splitlines()[0]}): run `make migrate` against it") from None
     if args.tenant and not data.health:
         print(f"note: tenant {args.tenant!r} has no rows this login can read ({redact(dsn)})", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
