@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SQL_DIRS := migrations sql
 PG_MAJORS ?= 15 embedded
 
-.PHONY: help venv migrate rollback rollback-all status lint test test-15 test-embedded \
+.PHONY: help venv migrate rollback rollback-all status lint test test-15 test-embedded retention jobs \
         demo db-up db-down db-destroy psql
 
 help:
@@ -47,6 +47,12 @@ status: $(STAMP) ## applied/pending migrations and drift
 
 psql: $(STAMP) ## open psql on the warehouse
 	$(PY) scripts/localdb.py psql
+
+retention: $(STAMP) ## run the retention job once (archive, then purge if configured)
+	$(PY) scripts/retention.py
+
+jobs: $(STAMP) ## schedule retention/vacuum/cleanup with pg_cron (needs DEVDIAG_CRON_DSN, privileged)
+	$(PY) scripts/jobs.py
 
 .PHONY: backup restore health alerts
 backup: $(STAMP) ## verified pg_dump set with roles and pg_cron jobs (BACKUP_ARGS="--dir /backups --keep-days 30")

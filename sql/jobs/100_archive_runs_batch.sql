@@ -1,0 +1,47 @@
+-- Why: move the oldest runs past retention to the archive in one statement,
+-- so a batch is atomic (no row lost or duplicated if interrupted) and two
+-- concurrent jobs take disjoint rows (SKIP LOCKED); the ts index keeps the
+-- cost per row independent of the table's size.
+CREATE OR REPLACE FUNCTION devdiag.archive_runs_batch(
+    p_limit integer DEFAULT NULL,
+    p_cutoff timestamptz DEFAULT NULL
+)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_limit integer := coalesce(p_limit, (devdiag.setting('retention_batch_size'))::integer, 10000);
+    v_cutoff timestamptz := coalesce(
+        p_cutoff, now() - make_interval(days => (devdiag.setting('retention_days'))::integer));
+    n integer;
+BEGIN
+    WITH picked AS (
+        SELECT d.tenant, d.id
+        FROM devdiag.diag_run AS d
+        WHERE d.ts < v_cutoff
+        ORDER BY d.ts
+        LIMIT v_limit
+        FOR UPDATE SKIP LOCKED
+    ),
+    moved AS (
+        DELETE FROM devdiag.diag_run AS d
+        USING picked AS p
+        WHERE d.tenant = p.tenant AND d.id = p.id
+        RETURNING d.*
+    )
+    INSERT INTO devdiag.diag_run_archive (
+        id, ts, tenant, target_hash, env_fp, problems, evidence, preset,
+        source_id, source_run_id, archived_at
+    )
+    SELECT
+        m.id, m.ts, m.tenant, m.target_hash, m.env_fp, m.problems, m.evidence, m.preset,
+        m.source_id, m.source_run_id, now()
+    FROM moved AS m;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END;
+$$;
+
+COMMENT ON FUNCTION devdiag.archive_runs_batch(integer, timestamptz) IS
+'Moves up to p_limit runs older than retention_days (or p_cutoff) from diag_run to diag_run_archive; returns how many.';
