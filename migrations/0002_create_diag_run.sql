@@ -14,7 +14,8 @@ CREATE TABLE devdiag.diag_run (
     evidence jsonb NOT NULL DEFAULT '{}',
     preset text,
     CONSTRAINT diag_run_pkey PRIMARY KEY (tenant, id),
-    CONSTRAINT diag_run_tenant_not_empty CHECK (tenant <> ''),
+    CONSTRAINT diag_run_tenant_not_empty CHECK (btrim(tenant, E' \t\r\n') <> ''),
+    CONSTRAINT diag_run_ts_is_finite CHECK (isfinite(ts)),
     CONSTRAINT diag_run_target_hash_is_lowercase_hex_digest
     CHECK (target_hash ~ '^[0-9a-f]{32,128}$'),
     CONSTRAINT diag_run_problems_is_array_of_strings CHECK (

@@ -15,7 +15,8 @@ CREATE TABLE devdiag.diag_run_archive (
     preset text,
     archived_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT diag_run_archive_pkey PRIMARY KEY (tenant, id),
-    CONSTRAINT diag_run_archive_tenant_not_empty CHECK (tenant <> ''),
+    CONSTRAINT diag_run_archive_tenant_not_empty CHECK (btrim(tenant, E' \t\r\n') <> ''),
+    CONSTRAINT diag_run_archive_ts_is_finite CHECK (isfinite(ts)),
     CONSTRAINT diag_run_archive_target_hash_is_lowercase_hex_digest
     CHECK (target_hash ~ '^[0-9a-f]{32,128}$'),
     CONSTRAINT diag_run_archive_problems_is_array_of_strings CHECK (

@@ -9,14 +9,16 @@ SELECT
     devdiag.utc_day(e.started_at) AS first_seen_day,
     devdiag.utc_day(e.resolved_at) AS first_zero_day,
     (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
-    round((extract(EPOCH FROM e.resolved_at - e.started_at) / 3600)::numeric, 4) AS ttr_hours,
+    round(extract(EPOCH FROM e.resolved_at - e.started_at) / 3600, 6) AS ttr_hours,
     e.started_at,
     e.resolved_at,
-    e.preset
+    e.preset,
+    extract(EPOCH FROM e.resolved_at - e.started_at) AS ttr_seconds
 FROM devdiag.v_ttr_episodes AS e
 WHERE e.resolved_at IS NOT NULL;
 
 COMMENT ON VIEW devdiag.v_ttr_days IS
 'Resolved remediation episodes: from the run that first reported a problem to the first later run of the same preset (or full) without it.';
 COMMENT ON COLUMN devdiag.v_ttr_days.ttr_days IS 'Whole UTC days between first_seen_day and first_zero_day.';
-COMMENT ON COLUMN devdiag.v_ttr_days.ttr_hours IS 'Exact elapsed hours between started_at and resolved_at.';
+COMMENT ON COLUMN devdiag.v_ttr_days.ttr_hours IS 'Elapsed hours between started_at and resolved_at, to the microsecond-scale sixth decimal.';
+COMMENT ON COLUMN devdiag.v_ttr_days.ttr_seconds IS 'Exact elapsed seconds between started_at and resolved_at.';

@@ -77,6 +77,9 @@ BAD_RUNS = [
     ("evidence_is_a_string", {"evidence": Jsonb("csp")}, "evidence_is_object"),
     ("evidence_is_json_null", {"evidence": Jsonb(None)}, "evidence_is_object"),
     ("tenant_is_empty", {"tenant": ""}, "tenant_not_empty"),
+    ("tenant_is_only_whitespace", {"tenant": " \t "}, "tenant_not_empty"),
+    ("ts_is_infinity", {"ts": "infinity"}, "ts_is_finite"),
+    ("target_hash_has_odd_length", {"target_hash": HASH[:33]}, "target_hash_is_lowercase_hex_digest"),
     ("target_hash_is_a_raw_url", {"target_hash": "https://shop.example.com/checkout"},
      "target_hash_is_lowercase_hex_digest"),
     ("target_hash_is_uppercase_hex", {"target_hash": HASH.upper()}, "target_hash_is_lowercase_hex_digest"),
@@ -97,6 +100,8 @@ BAD_FIXES = [
     ("confidence_is_infinite", {"confidence": float("inf")}, "fix_outcome_confidence_in_unit_interval"),
     ("support_is_negative", {"support": -1}, "fix_outcome_support_not_negative"),
     ("tenant_is_empty", {"tenant": ""}, "fix_outcome_tenant_not_empty"),
+    ("tenant_is_only_whitespace", {"tenant": "  "}, "fix_outcome_tenant_not_empty"),
+    ("ts_is_minus_infinity", {"ts": "-infinity"}, "fix_outcome_ts_is_finite"),
     ("problem_code_is_empty", {"problem_code": ""}, "fix_outcome_problem_code_not_empty"),
     ("fix_code_is_empty", {"fix_code": ""}, "fix_outcome_fix_code_not_empty"),
 ]
