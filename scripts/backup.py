@@ -111,15 +111,44 @@ def tables_with_data(conn, schemas: list[str]) -> list[str]:
     return [r[0] for r in rows]
 
 
-def rls_mode(conn, schemas: list[str]) -> tuple[bool, list[str]]:
-    """(dump through row security?, tables with RLS enabled)."""
+def rls_mode(conn, schemas: list[str]) -> tuple[bool, list[str], list[str]]:
+    """(dump through row security?, tables with RLS enabled, tables whose rows the role may not all read).
+
+    A role that bypasses RLS dumps with row_security off. Any other role dumps
+    through the policies; that is complete only where a permissive policy
+    USING (true) for SELECT applies to it and no restrictive one does (the
+    owner policy of sql/policies/200_tenant_row_security.sql is such a policy).
+    """
     bypass = conn.execute(
         "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone()[0]
     rls_tables = [r[0] for r in conn.execute(
         """SELECT n.nspname || '.' || c.relname FROM pg_class c
            JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = ANY(%s) AND c.relrowsecurity ORDER BY 1""", (schemas,)).fetchall()]
-    return (bool(rls_tables) and not bypass), rls_tables
+    if bypass or not rls_tables:
+        return False, rls_tables, []
+    hidden = [r[0] for r in conn.execute(
+        """SELECT n.nspname || '.' || c.relname FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = ANY(%s) AND c.relrowsecurity
+             AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+             AND (
+               NOT EXISTS (
+                 SELECT FROM pg_policy p
+                 WHERE p.polrelid = c.oid AND p.polpermissive AND p.polcmd IN ('r', '*')
+                   AND pg_get_expr(p.polqual, p.polrelid) = 'true'
+                   AND (0 = ANY(p.polroles)
+                        OR EXISTS (SELECT FROM unnest(p.polroles) AS r (oid)
+                                   WHERE pg_has_role(current_user, r.oid, 'USAGE'))))
+               OR EXISTS (
+                 SELECT FROM pg_policy p
+                 WHERE p.polrelid = c.oid AND NOT p.polpermissive AND p.polcmd IN ('r', '*')
+                   AND coalesce(pg_get_expr(p.polqual, p.polrelid), 'true') <> 'true'
+                   AND (0 = ANY(p.polroles)
+                        OR EXISTS (SELECT FROM unnest(p.polroles) AS r (oid)
+                                   WHERE pg_has_role(current_user, r.oid, 'USAGE')))))
+           ORDER BY 1""", (schemas,)).fetchall()]
+    return True, rls_tables, hidden
 
 
 def applied_migrations(conn) -> list[str]:
@@ -445,7 +474,7 @@ def backup(dsn: str, backup_dir: Path, fmt: str = "directory", jobs: int = 2, ke
         server_version = conn.execute("SHOW server_version").fetchone()[0]
         schemas = warehouse_schemas(conn, extra_schemas or [])
         tables = tables_with_data(conn, schemas)
-        through_rls, rls_tables = rls_mode(conn, schemas)
+        through_rls, rls_tables, rls_hidden = rls_mode(conn, schemas)
         role = conn.execute("SELECT current_user").fetchone()[0]
         roles_text, roles = roles_sql(conn, schemas, dbname, now.isoformat())
         cron_text, cron_info = cron_sql(conn, dsn, dbname, now.isoformat(), cron_dsn)
@@ -466,9 +495,11 @@ def backup(dsn: str, backup_dir: Path, fmt: str = "directory", jobs: int = 2, ke
         # Quoted: an exact schema name, not a pattern.
         args.append('--schema="{}"'.format(s.replace('"', '""')))
     if through_rls:
-        warn(f"dumping through row-level security as {role} (no BYPASSRLS): the dump holds the rows "
-             f"{role}'s policies let it read; use a role that may read every row")
+        # pg_dump's row_security=off would refuse these tables; read them through the policies.
         args.append("--enable-row-security")
+    if rls_hidden:
+        warn(f"{role} reads {', '.join(rls_hidden)} through row-level security policies that may hide rows: "
+             "the dump holds only the rows it can see; back up as a member of devdiag_owner or a BYPASSRLS role")
     say(f"dumping {dbname} ({', '.join(schemas)}) with {bindir / 'pg_dump'} "
         f"({fmt}{', ' + str(jobs) + ' jobs' if fmt == 'directory' and jobs > 1 else ''})", quiet)
     started = time.monotonic()
@@ -504,6 +535,7 @@ def backup(dsn: str, backup_dir: Path, fmt: str = "directory", jobs: int = 2, ke
         "rls_tables": rls_tables,
         "dumped_as": role,
         "through_row_security": through_rls,
+        "rls_may_hide_rows": rls_hidden,
         "migrations": migrations,
         "extensions": exts,
         "roles": roles,

@@ -204,7 +204,10 @@ def restore(source: Path, dsn: str, clean: bool = False, jobs: int = 2, create: 
     if manifest is not None:
         run_sql_file(dsn, set_dir / "roles.sql", "restoring roles")
         ensure_extensions(dsn, manifest.get("extensions", []), manifest["schemas"])
-    args = ["--exit-on-error", "--no-password"]
+    # row_security on: under FORCE ROW LEVEL SECURITY the owner's own foreign-key
+    # checks read through the policies (with it off they fail outright); data is
+    # loaded before pg_restore enables RLS, so COPY is not affected.
+    args = ["--exit-on-error", "--no-password", "--enable-row-security"]
     if clean:
         args += ["--clean", "--if-exists", "--single-transaction"]
     elif jobs > 1:

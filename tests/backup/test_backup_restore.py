@@ -208,33 +208,45 @@ def test_roles_the_dump_refers_to_are_recreated_with_memberships_and_grants(pg, 
 
 
 def test_backup_holds_every_row_while_row_level_security_is_forced(pg, loaded_db, tmp_path, tables_of):
-    """With RLS forced and a policy hiding rows from the owner, a bypassing role still dumps every row."""
+    """Under FORCE RLS, a bypassing role or a policy USING (true) gives a full dump; a narrowing one is flagged."""
     with psycopg.connect(pg.superuser_dsn(loaded_db)) as conn:
         for table in ("diag_run", "diag_run_archive", "fix_outcome"):
             conn.execute(f"ALTER TABLE devdiag.{table} ENABLE ROW LEVEL SECURITY")
             conn.execute(f"ALTER TABLE devdiag.{table} FORCE ROW LEVEL SECURITY")
-            conn.execute(f"CREATE POLICY only_acme ON devdiag.{table} USING (tenant = 'acme')")
+            conn.execute(f"CREATE POLICY ops_test_only_acme ON devdiag.{table} TO devdiag USING (tenant = 'acme')")
         conn.execute("CREATE ROLE ops_backup_bypass LOGIN BYPASSRLS IN ROLE devdiag")
+    before = tables_of(pg.superuser_dsn(loaded_db))
     try:
-        # The owner is subject to the forced policy: its dump goes through it, and says so.
+        # Only a narrowing policy applies to the login: its dump is flagged as possibly partial.
         with psycopg.connect(pg.dsn(loaded_db)) as conn:
-            assert conn.execute("SELECT count(DISTINCT tenant) FROM devdiag.diag_run").fetchone()[0] == 1
-        owner_set = backup_mod.backup(pg.dsn(loaded_db), tmp_path / "owner", quiet=True)
-        assert json.loads((owner_set / "manifest.json").read_text())["through_row_security"] is True
-        # A BYPASSRLS member of the owner role dumps all rows without row security.
-        full_set = backup_mod.backup(pg.dsn(loaded_db, "ops_backup_bypass"), tmp_path / "full", quiet=True)
+            if conn.execute("SELECT count(DISTINCT tenant) FROM devdiag.diag_run").fetchone()[0] == 1:
+                narrowed = backup_mod.backup(pg.dsn(loaded_db), tmp_path / "narrowed", quiet=True)
+                manifest = json.loads((narrowed / "manifest.json").read_text())
+                assert manifest["through_row_security"] is True
+                assert "devdiag.diag_run" in manifest["rls_may_hide_rows"]
+        # A BYPASSRLS login dumps with row security off.
+        full_set = backup_mod.backup(pg.dsn(loaded_db, "ops_backup_bypass"), tmp_path / "bypass", quiet=True)
         manifest = json.loads((full_set / "manifest.json").read_text())
         assert manifest["through_row_security"] is False and "devdiag.diag_run" in manifest["rls_tables"]
-        before = tables_of(pg.superuser_dsn(loaded_db))
-        target = f"r_{uuid.uuid4().hex[:10]}"
-        try:
-            restore_mod.restore(full_set, pg.dsn(target), create=True, quiet=True)
-            assert tables_of(pg.superuser_dsn(target)) == before
-            with psycopg.connect(pg.superuser_dsn(target)) as conn:
-                assert conn.execute("SELECT relforcerowsecurity AND relrowsecurity FROM pg_class "
-                                    "WHERE oid = 'devdiag.diag_run'::regclass").fetchone()[0]
-        finally:
-            pg.drop(target)
+        # A permissive USING (true) policy for the login (as devdiag_owner has) reads every row through RLS.
+        with psycopg.connect(pg.superuser_dsn(loaded_db)) as conn:
+            for table in ("diag_run", "diag_run_archive", "fix_outcome"):
+                conn.execute(f"CREATE POLICY ops_test_all ON devdiag.{table} TO devdiag USING (true)")
+        policy_set = backup_mod.backup(pg.dsn(loaded_db), tmp_path / "policy", quiet=True)
+        manifest = json.loads((policy_set / "manifest.json").read_text())
+        assert manifest["through_row_security"] is True and manifest["rls_may_hide_rows"] == []
+        for set_dir in (full_set, policy_set):
+            target = f"r_{uuid.uuid4().hex[:10]}"
+            try:
+                restore_mod.restore(set_dir, pg.dsn(target), create=True, quiet=True)
+                after = tables_of(pg.superuser_dsn(target))
+                assert {k: v for k, v in after.items() if k.startswith("devdiag.")} == \
+                    {k: v for k, v in before.items() if k.startswith("devdiag.")}
+                with psycopg.connect(pg.superuser_dsn(target)) as conn:
+                    assert conn.execute("SELECT relforcerowsecurity AND relrowsecurity FROM pg_class "
+                                        "WHERE oid = 'devdiag.diag_run'::regclass").fetchone()[0]
+            finally:
+                pg.drop(target)
     finally:
         with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
             conn.execute("DROP ROLE ops_backup_bypass")
