@@ -44,6 +44,32 @@ def repeatable_files() -> list[Path]:
     return files
 
 
+def act_as_schema_owner(conn) -> None:
+    """SET ROLE to the role that owns schema devdiag, when that is not the login.
+
+    From step 0011 on, devdiag_owner (NOLOGIN) owns the warehouse: whichever
+    DBA login migrates is a member and creates and replaces objects as that
+    role, so every object has the same owner.  Bookkeeping in devdiag_meta
+    stays with the login (callers RESET ROLE before touching it).
+    """
+    import psycopg
+    from psycopg import sql
+
+    row = conn.execute(
+        """SELECT pg_get_userbyid(n.nspowner) FROM pg_namespace AS n
+           WHERE n.nspname = 'devdiag' AND pg_get_userbyid(n.nspowner) <> current_user"""
+    ).fetchone()
+    if row is None:
+        return
+    try:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(row[0])))
+    except psycopg.errors.InsufficientPrivilege:
+        raise DevdiagError(
+            f"schema devdiag is owned by {row[0]} and the migrating login cannot SET ROLE to it; "
+            f"an administrator must run: GRANT {row[0]} TO <your login>"
+        ) from None
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -122,6 +148,16 @@ class Migrator:
         backend = get_backend(uri)
         # Safe: we hold the advisory lock, so no other migrate run owns yoyo's lock row.
         backend.break_lock()
+        # yoyo runs each step on a copy of the backend (its own connection):
+        # the step acts as the schema owner there, yoyo's bookkeeping stays with the login.
+        plain_copy = backend.copy
+
+        def copy_as_owner():
+            step_backend = plain_copy()
+            act_as_schema_owner(step_backend.connection)
+            return step_backend
+
+        backend.copy = copy_as_owner
         return backend
 
     def migrations(self):
@@ -186,6 +222,7 @@ class Migrator:
 
         with connect(self.dsn) as conn:
             with conn.transaction():
+                act_as_schema_owner(conn)
                 self.drop_views(conn)
                 for path in repeatable_files():
                     rel = path.relative_to(ROOT)
@@ -194,6 +231,7 @@ class Migrator:
                     except psycopg.Error as exc:
                         msg = str(exc).strip().splitlines()[0]
                         raise DevdiagError(f"{rel}: {msg}") from None
+                conn.execute("RESET ROLE")
                 conn.execute(
                     f"""INSERT INTO {META_SCHEMA}.repeatable_state (singleton, sha256, applied_at)
                         VALUES (true, %s, now())
@@ -207,7 +245,9 @@ class Migrator:
         with connect(self.dsn) as conn:
             with conn.transaction():
                 if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'devdiag'").fetchone():
+                    act_as_schema_owner(conn)
                     self.drop_views(conn)
+                    conn.execute("RESET ROLE")
                 conn.execute(f"DELETE FROM {META_SCHEMA}.repeatable_state")
 
     # -- commands ------------------------------------------------------------
