@@ -193,17 +193,26 @@ def copy_to_pg(conn, runs: Iterator[tuple], gen: Generated) -> int:
     from datetime import datetime, timezone
 
     n = 0
+    run_cols = "ts, tenant, target_hash, env_fp, problems, evidence, preset"
+    fix_cols = "ts, tenant, problem_code, fix_code, confidence, support, env_fp, notes"
     with conn.cursor() as cur:
-        with cur.copy("COPY devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
-                      "FROM STDIN") as cp:
+        # Tenant tables force row-level security, which refuses COPY FROM even to
+        # their owner: COPY into temporary tables, then INSERT through the policies.
+        cur.execute("CREATE TEMP TABLE sample_run AS "
+                    f"SELECT {run_cols} FROM devdiag.diag_run WITH NO DATA")
+        cur.execute("CREATE TEMP TABLE sample_fix AS "
+                    f"SELECT {fix_cols} FROM devdiag.fix_outcome WITH NO DATA")
+        with cur.copy(f"COPY sample_run ({run_cols}) FROM STDIN") as cp:
             for ts, tenant, target, env, problems, evidence, preset in runs:
                 cp.write_row((datetime.fromtimestamp(ts, timezone.utc), tenant, target, env, problems, evidence,
                               preset))
                 n += 1
-        with cur.copy("COPY devdiag.fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, env_fp, "
-                      "notes) FROM STDIN") as cp:
+        with cur.copy(f"COPY sample_fix ({fix_cols}) FROM STDIN") as cp:
             for _first, last, tenant, p, f, c, s, e, notes in fix_rows(gen):
                 cp.write_row((datetime.fromtimestamp(last, timezone.utc), tenant, p, f, c, s, e, notes))
+        cur.execute(f"INSERT INTO devdiag.diag_run ({run_cols}) SELECT {run_cols} FROM sample_run")
+        cur.execute(f"INSERT INTO devdiag.fix_outcome ({fix_cols}) SELECT {fix_cols} FROM sample_fix")
+        cur.execute("DROP TABLE sample_run, sample_fix")
     return n
 
 
