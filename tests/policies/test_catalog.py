@@ -1,0 +1,227 @@
+"""The catalog itself: every table and view of devdiag, including ones added
+later, is protected the same way, and nothing is granted by accident."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from support import GROUP_ROLES, NON_TENANT_TABLES, relations
+
+
+def policies(conn, table: str) -> dict[str, tuple]:
+    rows = conn.execute(
+        """SELECT p.polname, p.polcmd::text, p.polpermissive,
+                  ARRAY(SELECT CASE r WHEN 0 THEN 'public' ELSE pg_get_userbyid(r) END
+                        FROM unnest(p.polroles) AS r ORDER BY 1),
+                  pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+           FROM pg_policy AS p WHERE p.polrelid = ('devdiag.' || quote_ident(%s))::regclass""",
+        (table,)).fetchall()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def test_every_table_of_devdiag_is_a_protected_tenant_table_or_declared_tenant_free(db):
+    """A table added later fails here unless it has a tenant column with ENABLE and FORCE row security,
+    or is listed in NON_TENANT_TABLES with a reason."""
+    offenders = []
+    for name, kind, has_tenant in relations(db, "rpf"):
+        if name in NON_TENANT_TABLES:
+            continue
+        flags = db.execute(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = ('devdiag.' || quote_ident(%s))::regclass",
+            (name,)).fetchone()
+        if kind == "f":
+            offenders.append(f"{name}: foreign table (no row security possible)")
+        elif not has_tenant:
+            offenders.append(f"{name}: no tenant column and not declared tenant-free")
+        elif flags != (True, True):
+            offenders.append(f"{name}: row security enabled/forced = {flags}")
+    assert offenders == []
+    assert {"diag_run", "diag_run_archive", "fix_outcome"} <= {n for n, _, t in relations(db, "rp") if t}
+
+
+def test_every_tenant_table_carries_exactly_the_standard_policies(db):
+    """Each tenant table has the same six policies as diag_run and no other (an extra permissive one would widen)."""
+    reference = policies(db, "diag_run")
+    assert set(reference) == {
+        "tenant_owner_all", "tenant_reader_select", "tenant_analyst_select",
+        "tenant_writer_select", "tenant_writer_insert", "tenant_writer_update",
+    }
+    assert reference["tenant_owner_all"][:3] == ("*", True, ["devdiag_owner"])
+    cmd, permissive, roles, qual, check = reference["tenant_reader_select"]
+    assert (cmd, permissive, roles, check) == ("r", True, ["devdiag_reader"], None)
+    assert "allowed_tenants()" in qual and "current_setting" not in qual
+    cmd, permissive, roles, qual, check = reference["tenant_analyst_select"]
+    assert (cmd, roles, check) == ("r", ["devdiag_analyst"], None)
+    assert "current_setting('app.current_tenant'" in qual
+    assert [p for p, v in reference.items() if p.startswith("tenant_writer")] and all(
+        v[2] == ["devdiag_writer"] for p, v in reference.items() if p.startswith("tenant_writer"))
+    offenders = {}
+    for name, _, has_tenant in relations(db, "rp"):
+        if has_tenant and name not in NON_TENANT_TABLES and policies(db, name) != reference:
+            offenders[name] = policies(db, name)
+    assert offenders == {}
+
+
+def test_no_policy_in_devdiag_applies_to_public(db):
+    """A policy TO PUBLIC would apply to every login, mapped or not."""
+    rows = db.execute(
+        """SELECT p.polrelid::regclass::text, p.polname FROM pg_policy AS p
+           JOIN pg_class AS c ON c.oid = p.polrelid
+           WHERE c.relnamespace = 'devdiag'::regnamespace AND 0::oid = ANY (p.polroles)""").fetchall()
+    assert rows == []
+
+
+def test_every_view_of_devdiag_is_security_invoker(db):
+    """A view without security_invoker reads as its owner, who sees every tenant: none may exist."""
+    rows = db.execute(
+        """SELECT c.relname FROM pg_class AS c
+           WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind = 'v'
+             AND NOT EXISTS (SELECT FROM pg_options_to_table(c.reloptions) AS o
+                             WHERE o.option_name = 'security_invoker'
+                               AND lower(o.option_value) IN ('true', 'on', 'yes', '1'))
+           ORDER BY 1""").fetchall()
+    assert rows == []
+    assert len(relations(db, "v")) >= 10
+
+
+def test_no_materialized_view_is_readable_by_tenant_scoped_roles(db):
+    """A materialized view holds its owner's rows with no row security: readers, writers and monitoring get none."""
+    rows = db.execute(
+        """SELECT c.relname, g.rolname FROM pg_class AS c
+           CROSS JOIN (VALUES ('devdiag_reader'), ('devdiag_writer'), ('devdiag_monitor')) AS g (rolname)
+           WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind = 'm'
+             AND has_table_privilege(g.rolname, c.oid, 'SELECT')""").fetchall()
+    assert rows == []
+
+
+def test_public_holds_no_privilege_on_anything_in_devdiag(db):
+    """PUBLIC may not use the schema, read a table, use a sequence or execute a routine (defaults included)."""
+    rows = db.execute(
+        """SELECT 'schema devdiag' FROM pg_namespace AS n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a
+           WHERE n.nspname = 'devdiag' AND a.grantee = 0
+           UNION ALL
+           SELECT c.relname FROM pg_class AS c,
+                  aclexplode(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
+                                                           c.relowner))) AS a
+           WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+             AND a.grantee = 0
+           UNION ALL
+           SELECT p.oid::regprocedure::text FROM pg_proc AS p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS a
+           WHERE p.pronamespace = 'devdiag'::regnamespace AND a.grantee = 0""").fetchall()
+    assert rows == []
+
+
+def test_a_function_created_later_is_not_executable_by_public(db):
+    """Default privileges: a routine the owner adds is closed to PUBLIC before any grant file runs."""
+    db.execute("SET ROLE devdiag_owner")
+    db.execute("CREATE FUNCTION devdiag.t_probe_default_acl() RETURNS int LANGUAGE sql RETURN 1")
+    public = db.execute(
+        """SELECT count(*) FROM pg_proc AS p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS a
+           WHERE p.oid = 'devdiag.t_probe_default_acl()'::regprocedure AND a.grantee = 0""").fetchone()[0]
+    assert public == 0
+    assert db.execute("SELECT has_function_privilege('devdiag_reader', 'devdiag.t_probe_default_acl()', 'EXECUTE')"
+                      ).fetchone() == (False,)
+
+
+def test_only_the_owner_has_any_privilege_on_the_tenant_mapping(db):
+    """No group role (nor PUBLIC) may read or change devdiag.tenant_grant."""
+    rows = db.execute(
+        """SELECT a.grantee::regrole::text, a.privilege_type
+           FROM pg_class AS c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) AS a
+           WHERE c.oid = 'devdiag.tenant_grant'::regclass AND a.grantee <> c.relowner""").fetchall()
+    assert rows == []
+    for role in GROUP_ROLES[1:]:
+        assert db.execute("SELECT has_table_privilege(%s, 'devdiag.tenant_grant', 'SELECT')", (role,)).fetchone() == (
+            False,)
+
+
+def test_no_group_role_may_use_the_migration_bookkeeping_schema(db):
+    """yoyo's tables and the checksums live in devdiag_meta, which no group role (nor PUBLIC) may even look into."""
+    for role in GROUP_ROLES:
+        assert db.execute("SELECT has_schema_privilege(%s, 'devdiag_meta', 'USAGE')", (role,)).fetchone() == (False,)
+    public = db.execute(
+        """SELECT count(*) FROM pg_namespace AS n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a
+           WHERE n.nspname = 'devdiag_meta' AND a.grantee = 0""").fetchone()[0]
+    assert public == 0
+
+
+def test_security_definer_functions_pin_their_search_path(db):
+    """A SECURITY DEFINER function without a fixed search_path can be hijacked by the caller's objects."""
+    rows = db.execute(
+        """SELECT p.oid::regprocedure::text FROM pg_proc AS p
+           WHERE p.pronamespace = 'devdiag'::regnamespace AND p.prosecdef
+             AND NOT coalesce(EXISTS (SELECT FROM unnest(p.proconfig) AS c
+                                      WHERE c LIKE 'search_path=pg_catalog%%'), FALSE)""").fetchall()
+    assert rows == []
+    assert db.execute(
+        "SELECT prosecdef FROM pg_proc WHERE oid = 'devdiag.allowed_tenants()'::regprocedure").fetchone() == (True,)
+
+
+def test_group_roles_cannot_log_in_bypass_row_security_or_hand_out_attributes(db):
+    """SET ROLE to a group role gives its attributes, so none has LOGIN, SUPERUSER, BYPASSRLS, CREATEROLE or CREATEDB."""
+    rows = db.execute(
+        """SELECT rolname, rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication
+           FROM pg_roles WHERE rolname = ANY (%s) ORDER BY 1""", (GROUP_ROLES,)).fetchall()
+    assert [r[0] for r in rows] == sorted(GROUP_ROLES)
+    assert [r for r in rows if any(r[1:])] == []
+
+
+def test_every_object_of_devdiag_belongs_to_devdiag_owner(db):
+    """The schema, its relations, routines and types are owned by the NOLOGIN owner role, not by a login."""
+    rows = db.execute(
+        """SELECT 'schema', nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'devdiag'
+           UNION ALL
+           SELECT 'relation', relname, pg_get_userbyid(relowner) FROM pg_class
+           WHERE relnamespace = 'devdiag'::regnamespace AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+           UNION ALL
+           SELECT 'routine', proname, pg_get_userbyid(proowner) FROM pg_proc
+           WHERE pronamespace = 'devdiag'::regnamespace""").fetchall()
+    assert len(rows) > 20
+    assert [r for r in rows if r[2] != "devdiag_owner"] == []
+
+
+def test_migration_bookkeeping_stays_with_the_migrating_login(db):
+    """yoyo's tables and the checksums belong to the login that migrates, not to the owner role."""
+    owners = {r[0] for r in db.execute(
+        "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'devdiag_meta'::regnamespace "
+        "AND relkind = 'r'").fetchall()}
+    assert owners == {"devdiag"}
+
+
+@pytest.mark.parametrize("fn", ["grant_tenant(name, text)", "revoke_tenant(name, text)"])
+def test_only_the_owner_may_call_the_mapping_functions(db, fn):
+    """grant_tenant / revoke_tenant are closed to every group role but the owner."""
+    for role in GROUP_ROLES[1:]:
+        assert db.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", (role, f"devdiag.{fn}")).fetchone() == (
+            False,)
+
+
+def test_monitoring_functions_are_executable_by_monitoring_only(db):
+    """The owner-run aggregate functions read every tenant: only devdiag_monitor may call them."""
+    rows = db.execute(
+        """SELECT p.proname, g.rolname FROM pg_proc AS p
+           CROSS JOIN (VALUES ('devdiag_reader'), ('devdiag_writer'), ('devdiag_analyst')) AS g (rolname)
+           WHERE p.pronamespace = 'devdiag'::regnamespace AND p.proname LIKE 'monitor\\_%%'
+             AND has_function_privilege(g.rolname, p.oid, 'EXECUTE')""").fetchall()
+    assert rows == []
+    assert db.execute(
+        "SELECT has_function_privilege('devdiag_monitor', 'devdiag.monitor_ingest_daily(integer)', 'EXECUTE')"
+    ).fetchone() == (True,)
+
+
+def test_reapplying_sql_takes_no_lock_on_tenant_tables_when_nothing_changed(pg, fresh_db):
+    """A no-op migrate leaves policies in place (same oids) instead of re-creating them under an exclusive lock."""
+    import io
+
+    from migrate import Migrator
+
+    def policy_oids():
+        with psycopg.connect(pg.dsn(fresh_db)) as conn:
+            return conn.execute(
+                "SELECT p.oid FROM pg_policy AS p WHERE p.polrelid = 'devdiag.diag_run'::regclass ORDER BY 1"
+            ).fetchall()
+
+    before = policy_oids()
+    with Migrator(pg.dsn(fresh_db), out=io.StringIO()) as m:
+        m.apply()
+    assert policy_oids() == before and len(before) == 6
