@@ -1,0 +1,293 @@
+"""The sync's everyday behaviour: first sync, re-sync, appended rows, updated
+support, several sources, privacy, configuration and exit statuses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import psycopg
+import pytest
+from psycopg import sql
+from sync_support import T0, digest, query, run_row, warehouse_state
+
+
+def runs_of(dsn: str) -> list[tuple]:
+    return query(dsn, """SELECT source_run_id, tenant, ts, target_hash, env_fp, problems, evidence, preset
+                         FROM devdiag.diag_run ORDER BY source_id, source_run_id""")
+
+
+def utc(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def test_first_sync_copies_every_run_and_fix_outcome(store, warehouse, sync):
+    """Every run lands once with its values, SQLite id and source; fix outcomes land with SQLite's support."""
+    s = store()
+    s.add_runs([run_row(i, tenant="acme" if i % 3 else "globex") for i in range(30)])
+    s.credit("acme", "CSP_FRAME_ANCESTORS", "csp.add_frame_ancestors", "env-1", 3, 0.75, ts=T0 + 5)
+    res = sync(s, warehouse, "--quiet")
+    assert res.stdout.count("\n") == 1, res.stdout
+    assert "runs 30 read, 30 landed" in res.stdout and "0 new rejects" in res.stdout
+    rows = runs_of(warehouse)
+    assert [r[0] for r in rows] == list(range(1, 31))
+    first = rows[0]
+    assert first[1:] == ("globex", utc(T0), digest("https://globex.example.com/0"), "env-1",
+                         ["CSP_FRAME_ANCESTORS"], {"framework": "react@18.3", "server": "nginx"}, "embed")
+    assert query(warehouse, "SELECT tenant, support, confidence, ts FROM devdiag.fix_outcome") == [
+        ("acme", 3, 0.75, utc(T0 + 5))]
+
+
+def test_resync_without_changes_writes_nothing(store, warehouse, sync):
+    """A second sync of an unchanged store reads no run, changes no outcome and leaves the state as it was."""
+    s = store()
+    s.add_runs([run_row(i) for i in range(10)])
+    s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 2, 0.5)
+    sync(s, warehouse)
+    before = warehouse_state(warehouse)
+    res = sync(s, warehouse, "--quiet")
+    assert "runs 0 read, 0 landed" in res.stdout
+    assert "0 changed" in res.stdout
+    assert warehouse_state(warehouse) == before
+
+
+def test_appended_runs_land_on_the_next_sync_and_only_they(store, warehouse, sync):
+    """Runs DevDiag appends after a sync are the only ones the next sync reads."""
+    s = store()
+    s.add_runs([run_row(i) for i in range(10)])
+    sync(s, warehouse)
+    s.add_runs([run_row(i) for i in range(10, 15)])
+    res = sync(s, warehouse, "--quiet")
+    assert "runs 5 read, 5 landed, 0 already present" in res.stdout
+    assert [r[0] for r in runs_of(warehouse)] == list(range(1, 16))
+    assert query(warehouse, "SELECT run_watermark, runs_synced FROM devdiag.sync_source") == [(15, 15)]
+
+
+def test_updated_support_is_taken_not_added_and_ts_moves_to_the_growth(store, warehouse, sync):
+    """fix_outcome takes SQLite's current support (3 then 5, never 8) and ts becomes the sync that saw it grow."""
+    s = store()
+    s.add_runs([run_row(0)])
+    s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 3, 0.6, ts=T0)
+    sync(s, warehouse)
+    sync(s, warehouse)  # nothing changed: nothing added
+    assert query(warehouse, "SELECT support, confidence, ts FROM devdiag.fix_outcome") == [(3, 0.6, utc(T0))]
+    before_sync = datetime.now(timezone.utc)
+    s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 2, 0.8)
+    res = sync(s, warehouse, "--quiet")
+    assert "1 changed" in res.stdout
+    (support, confidence, ts), = query(warehouse, "SELECT support, confidence, ts FROM devdiag.fix_outcome")
+    assert (support, confidence) == (5, 0.8)
+    assert ts >= before_sync.replace(microsecond=0)
+
+
+def test_confidence_change_without_growth_keeps_the_last_credit_time(store, warehouse, sync):
+    """A new confidence alone is taken, but the pair was not credited again, so ts stays."""
+    s = store()
+    fid = s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 3, 0.6, ts=T0)
+    sync(s, warehouse)
+    s.conn.execute("UPDATE fix_outcome SET confidence = 0.4 WHERE id = ?", (fid,))
+    sync(s, warehouse)
+    assert query(warehouse, "SELECT support, confidence, ts FROM devdiag.fix_outcome") == [(3, 0.4, utc(T0))]
+
+
+def test_two_sources_sync_into_one_warehouse_without_clobbering(store, warehouse, sync):
+    """Two stores with overlapping SQLite ids and the same pair keep their runs apart and add their support."""
+    a, b = store("a.db"), store("b.db")
+    a.add_runs([run_row(i, tenant="acme") for i in range(5)])
+    b.add_runs([run_row(i, tenant="acme", env="env-b") for i in range(100, 103)])
+    a.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 3, 0.6)
+    b.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 4, 0.9)
+    sync(a, warehouse, "--source", "laptop")
+    sync(b, warehouse, "--source", "ci")
+    sync(a, warehouse, "--source", "laptop")
+    assert query(warehouse, """SELECT s.name, count(*), min(r.source_run_id), max(r.source_run_id)
+                               FROM devdiag.diag_run r JOIN devdiag.sync_source s ON s.id = r.source_id
+                               GROUP BY 1 ORDER BY 1""") == [("ci", 3, 1, 3), ("laptop", 5, 1, 5)]
+    assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(7,)]
+    b.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 1, 0.9)
+    sync(b, warehouse, "--source", "ci")
+    assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(8,)]
+    assert query(warehouse, "SELECT name, run_watermark FROM devdiag.sync_source ORDER BY 1") == [
+        ("ci", 3), ("laptop", 5)]
+    # The views count each run once.
+    assert query(warehouse, "SELECT sum(runs) FROM devdiag.v_problem_counts") == [(8,)]
+
+
+def test_derived_source_name_is_stable_and_distinct_per_store(store, warehouse, sync, tmp_path):
+    """Without a name, a store is known by its first run: a moved file is the same source, another store is not."""
+    a, b = store("a.db"), store("b.db")
+    a.add_runs([run_row(i) for i in range(3)])
+    b.add_runs([run_row(i, tenant="globex") for i in range(3)])
+    sync(a, warehouse)
+    sync(b, warehouse)
+    names = [r[0] for r in query(warehouse, "SELECT name FROM devdiag.sync_source ORDER BY id")]
+    assert len(set(names)) == 2 and all(n.startswith("sqlite-") for n in names)
+    a.close()
+    moved = tmp_path / "moved.db"
+    (tmp_path / "a.db").rename(moved)
+    from sync_support import run_sync
+
+    res = run_sync(moved, warehouse, "--quiet", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert f"sync source '{names[0]}'" in res.stdout and "runs 0 read" in res.stdout
+
+
+def test_a_different_store_under_a_used_name_is_refused(store, warehouse, sync):
+    """Pointing a named source at another store fails with one line instead of skipping its runs."""
+    a, b = store("a.db"), store("b.db")
+    a.add_runs([run_row(i) for i in range(3)])
+    b.add_runs([run_row(i, tenant="globex") for i in range(5)])
+    sync(a, warehouse, "--source", "prod")
+    res = sync(b, warehouse, "--source", "prod", rc=2)
+    assert res.stderr.count("\n") == 1 and "different store" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_privacy_hashes_raw_targets_and_drops_unlisted_evidence_keys(store, warehouse, sync):
+    """A URL target arrives as its SHA-256, a hex digest as is (lowercased), and only kept evidence keys land."""
+    s = store()
+    upper = "AB" * 32
+    s.add_runs([
+        run_row(0, target="https://shop.example.com/checkout?token=secret",
+                evidence={"csp": "frame-ancestors 'self'", "cookie": "session=abc", "url": "https://x"}),
+        run_row(1, target=upper, evidence={"framework": "vue@3.5"}),
+    ])
+    sync(s, warehouse)
+    rows = query(warehouse, "SELECT target_hash, evidence FROM devdiag.diag_run ORDER BY source_run_id")
+    assert rows == [
+        (digest("https://shop.example.com/checkout?token=secret"), {"csp": "frame-ancestors 'self'"}),
+        (upper.lower(), {"framework": "vue@3.5"}),
+    ]
+    dump = json.dumps(warehouse_state(warehouse), default=str)
+    assert "secret" not in dump and "session=abc" not in dump
+
+
+def test_keep_evidence_keys_come_from_settings_unless_devdiag_yaml_says(store, warehouse, sync, tmp_path):
+    """The warehouse's settings table is the default; learn.privacy.keep_evidence_keys overrides it."""
+    s = store()
+    s.add_runs([run_row(0, evidence={"csp": "a", "server": "nginx", "routes": ["/"]})])
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("""UPDATE devdiag.settings SET value = '["server"]' WHERE key = 'keep_evidence_keys'""")
+    sync(s, warehouse)
+    s.add_runs([run_row(1, evidence={"csp": "a", "server": "nginx", "routes": ["/"]})])
+    cfg = tmp_path / "devdiag.yaml"
+    cfg.write_text("learn:\n  privacy:\n    keep_evidence_keys: [csp, routes]\n")
+    sync(s, warehouse, env={"DEVDIAG_CONFIG": str(cfg)})
+    assert query(warehouse, "SELECT evidence FROM devdiag.diag_run ORDER BY source_run_id") == [
+        ({"server": "nginx"},), ({"csp": "a", "routes": ["/"]},)]
+
+
+def test_devdiag_yaml_configures_store_warehouse_and_source(store, warehouse, tmp_path):
+    """learn.store (sqlite:///path), learn.sync.pg_dsn and learn.sync.source are enough, with no env at all."""
+    from sync_support import run_sync
+
+    s = store()
+    s.add_runs([run_row(0)])
+    cfg = tmp_path / "devdiag.yaml"
+    cfg.write_text(json.dumps({"learn": {"store": f"sqlite:///{s.path}",
+                                         "sync": {"pg_dsn": warehouse.replace("postgresql://", "postgresql+psycopg://"),
+                                                  "source": "from-yaml"}}}))
+    res = run_sync(s.path, warehouse, "--quiet", cwd=tmp_path,
+                   env={"SQLITE_PATH": None, "PG_DSN": None, "DEVDIAG_CONFIG": str(cfg)})
+    assert res.returncode == 0, res.stderr
+    assert "sync source 'from-yaml'" in res.stdout
+
+
+@pytest.mark.parametrize("scheme", ["postgresql://", "postgresql+psycopg://"])
+def test_both_dsn_spellings_work(store, warehouse, sync, scheme):
+    """PG_DSN may be a libpq URL or the SQLAlchemy/yoyo spelling DevDiag's config uses."""
+    s = store()
+    s.add_runs([run_row(0)])
+    sync(s, scheme + warehouse.split("://", 1)[1], "--quiet")
+    assert len(runs_of(warehouse)) == 1
+
+
+def test_dry_run_reports_and_writes_nothing(store, warehouse, sync):
+    """--dry-run counts what would be copied and rejected; the warehouse stays untouched."""
+    s = store()
+    s.add_runs([run_row(i) for i in range(4)])
+    s.add_raw_run(ts=T0, tenant="acme", target_hash=digest("x"), problems="not json", evidence="{}")
+    s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 1, 0.5)
+    before = warehouse_state(warehouse)
+    res = sync(s, warehouse, "--dry-run", rc=1)
+    assert "would copy 4 runs, reject 1 runs" in res.stdout and "1 would change" in res.stdout
+    assert warehouse_state(warehouse) == before
+
+
+def test_missing_sqlite_file_is_one_line_and_exit_2(warehouse, tmp_path):
+    """A store that does not exist: one clear line on stderr, status 2, no traceback."""
+    from sync_support import run_sync
+
+    res = run_sync(tmp_path / "nope.db", warehouse, cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [f"error: SQLite store not found: {tmp_path / 'nope.db'}"]
+
+
+def test_wrong_dsn_is_one_line_and_exit_2(store, pg, sync):
+    """An unreachable or unknown database: one line naming the DSN (password hidden), status 2."""
+    s = store()
+    s.add_runs([run_row(0)])
+    bad = pg.dsn("no_such_db").replace("devdiag@", "devdiag:hunter2@")
+    res = sync(s, bad, rc=2)
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert res.stderr.startswith("error: cannot connect to the warehouse") and "hunter2" not in res.stderr
+    res = sync(s, "postgresql://nobody@127.0.0.1:1/x", rc=2)
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+def test_unmigrated_warehouse_is_one_line_and_exit_2(store, pg, sync):
+    """An empty database: one line telling to run make migrate, status 2."""
+    name = "t_unmigrated_sync"
+    with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER devdiag").format(sql.Identifier(name)))
+    try:
+        s = store()
+        s.add_runs([run_row(0)])
+        res = sync(s, pg.dsn(name), rc=2)
+        assert res.stderr.strip().splitlines() == [res.stderr.strip()]
+        assert "not migrated" in res.stderr and "make migrate" in res.stderr
+    finally:
+        with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_a_file_that_is_not_a_devdiag_store_is_refused(warehouse, tmp_path):
+    """A text file or a SQLite file without the tables: one line, status 2."""
+    import sqlite3
+
+    from sync_support import run_sync
+
+    junk = tmp_path / "junk.db"
+    junk.write_text("hello, not a database\n" * 100)
+    res = run_sync(junk, warehouse, cwd=tmp_path)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    res = run_sync(other, warehouse, cwd=tmp_path)
+    assert res.returncode == 2 and "not a DevDiag learning store" in res.stderr
+
+
+def test_writer_role_login_can_sync(store, pg, warehouse, sync):
+    """The sync needs only devdiag_writer: a login in that group syncs runs, outcomes and rejects."""
+    dbname = warehouse.split("/")[3].split("?")[0]
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'devdiag_writer'").fetchone():
+            pytest.skip("the writer group role is not in this tree")
+        conn.execute("DROP ROLE IF EXISTS sync_login_t")
+        conn.execute("CREATE ROLE sync_login_t LOGIN IN ROLE devdiag_writer")
+    try:
+        s = store()
+        s.add_runs([run_row(i) for i in range(3)])
+        s.add_raw_run(ts=T0, tenant="acme", target_hash=digest("x"), problems="[", evidence="{}")
+        s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 2, 0.5)
+        res = sync(s, pg.dsn(dbname, "sync_login_t"), "--quiet", rc=1)
+        assert "3 landed" in res.stdout and "1 new rejects" in res.stdout
+        s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 1, 0.5)
+        sync(s, pg.dsn(dbname, "sync_login_t"), "--quiet", rc=0)
+        assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(3,)]
+    finally:
+        with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+            conn.execute("REASSIGN OWNED BY sync_login_t TO devdiag")
+            conn.execute("DROP OWNED BY sync_login_t")
+            conn.execute("DROP ROLE sync_login_t")
