@@ -13,8 +13,9 @@ otherwise go unnoticed).  Repeatable definitions (``sql/functions``,
 ``sql/views``, ``sql/policies``, ``sql/jobs``) are re-applied on every run in
 one transaction: all views of ``devdiag`` are dropped in a single statement
 and re-created in file order, so a changed column never blocks the update and
-no other object is silently dropped.  A session-level advisory lock makes
-concurrent runs wait for each other instead of half-applying.
+no other object is silently dropped.  A session-level advisory lock (polled,
+see ``__enter__``) makes concurrent runs wait for each other instead of
+half-applying.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -105,7 +107,11 @@ class Migrator:
 
     def __enter__(self):
         self.lock_conn = connect(self.dsn, autocommit=True)
-        self.lock_conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        # Poll instead of blocking in pg_advisory_lock: a session waiting inside a
+        # statement holds a snapshot, which the running migrate's CREATE INDEX
+        # CONCURRENTLY would wait for until its lock_timeout.
+        while not self.lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            time.sleep(0.2)
         self._ensure_meta()
         return self
 
