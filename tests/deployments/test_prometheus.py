@@ -76,7 +76,8 @@ def test_exporter_serves_the_warehouse_metrics_as_the_monitoring_role(pg, monito
     env = dict(os.environ, DATA_SOURCE_NAME=f"host={pg.host} port={pg.port} user={login} dbname={db} sslmode=disable")
     proc = subprocess.Popen(
         [EXPORTER, f"--extend.query-path={PROM / 'queries.yaml'}", f"--web.listen-address=127.0.0.1:{port}",
-         "--disable-default-metrics", "--disable-settings-metrics", "--log.level=warn"],
+         "--disable-default-metrics", "--disable-settings-metrics", "--no-collector.bgwriter",
+         "--log.level=warn"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
