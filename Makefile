@@ -54,6 +54,13 @@ retention: $(STAMP) ## run the retention job once (archive, then purge if config
 jobs: $(STAMP) ## schedule retention/vacuum/cleanup with pg_cron (needs DEVDIAG_CRON_DSN, privileged)
 	$(PY) scripts/jobs.py
 
+.PHONY: sync bench-sync
+sync: $(STAMP) ## sync a DevDiag SQLite store into the warehouse (SQLITE_PATH, PG_DSN; SYNC_ARGS="--quiet")
+	$(PY) scripts/sync_sqlite_to_pg.py $(SYNC_ARGS)
+
+bench-sync: $(STAMP) ## sync throughput on a generated store, throwaway server (BENCH_SYNC_ARGS="--runs 2000000")
+	$(PY) scripts/bench_sync.py $(BENCH_SYNC_ARGS)
+
 .PHONY: backup restore health alerts
 backup: $(STAMP) ## verified pg_dump set with roles and pg_cron jobs (BACKUP_ARGS="--dir /backups --keep-days 30")
 	$(PY) scripts/backup.py $(BACKUP_ARGS)

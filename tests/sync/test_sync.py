@@ -291,3 +291,34 @@ def test_writer_role_login_can_sync(store, pg, warehouse, sync):
             conn.execute("REASSIGN OWNED BY sync_login_t TO devdiag")
             conn.execute("DROP OWNED BY sync_login_t")
             conn.execute("DROP ROLE sync_login_t")
+
+
+def test_resync_from_start_skips_runs_already_landed_or_archived(store, warehouse, sync):
+    """--from-start re-reads every run; those in diag_run or moved to the archive are not landed again."""
+    s = store()
+    s.add_runs([run_row(i) for i in range(10)])
+    sync(s, warehouse)
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("""
+            WITH moved AS (DELETE FROM devdiag.diag_run WHERE source_run_id <= 4 RETURNING *)
+            INSERT INTO devdiag.diag_run_archive
+                (id, ts, tenant, target_hash, env_fp, problems, evidence, preset, source_id, source_run_id)
+            SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset, source_id, source_run_id
+            FROM moved""")
+    res = sync(s, warehouse, "--from-start", "--quiet")
+    assert "runs 10 read, 0 landed, 10 already present" in res.stdout
+    assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(6,)]
+    assert query(warehouse, "SELECT count(*) FROM devdiag.v_run_all") == [(10,)]
+
+
+def test_a_watermark_lowered_by_hand_never_duplicates_runs(store, warehouse, sync):
+    """Even with the watermark and high water reset behind the sync's back, each run stays once."""
+    s = store()
+    s.add_runs([run_row(i) for i in range(10)])
+    sync(s, warehouse)
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("UPDATE devdiag.sync_source SET run_watermark = 0, run_high_water = 0")
+    s.add_runs([run_row(i) for i in range(10, 12)])
+    res = sync(s, warehouse, "--quiet")
+    assert "runs 12 read, 2 landed, 10 already present, 0 rejected" in res.stdout
+    assert query(warehouse, "SELECT count(*), count(DISTINCT source_run_id) FROM devdiag.diag_run") == [(12, 12)]
