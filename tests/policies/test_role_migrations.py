@@ -182,3 +182,24 @@ def test_pg_dump_as_the_dba_needs_enable_row_security_and_then_holds_every_tenan
     assert dumped.returncode == 0, dumped.stderr
     for label in ["A", "B", "W"]:
         assert HASHES[label] in dumped.stdout, label
+
+
+def test_rollback_drops_the_group_roles_once_no_database_of_the_cluster_uses_them():
+    """On a cluster of its own (roles are cluster-wide), rolling the only warehouse back to empty drops
+    the five group roles; migrating again re-creates them."""
+    from devdiag_env import LocalCluster, free_port
+
+    base = LocalCluster.base_dir(f"test-roles-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    local = LocalCluster(base / "data", find_bindir(), free_port(), base)
+    local.cron_database = "devdiag_no_cron"
+    try:
+        dsn = local.ensure_running()
+        run(dsn)
+        with psycopg.connect(local.superuser_dsn()) as su:
+            assert su.execute("SELECT count(*) FROM pg_roles WHERE rolname = ANY (%s)", (GROUP_ROLES,)).fetchone() == (5,)
+        run(dsn, "rollback", all_steps=True)
+        with psycopg.connect(local.superuser_dsn()) as su:
+            assert su.execute("SELECT count(*) FROM pg_roles WHERE rolname = ANY (%s)", (GROUP_ROLES,)).fetchone() == (0,)
+        assert "applying 0010_create_group_roles" in run(dsn)
+    finally:
+        local.destroy()
