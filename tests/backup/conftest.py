@@ -20,8 +20,8 @@ import sample_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Columns rewritten by the restore itself (re-applying sql/ records when it ran).
-VOLATILE = {("devdiag_meta", "repeatable_state"): ["applied_at"]}
+# Columns rewritten by the restore itself (re-applying sql/ records when, and from which tree).
+VOLATILE = {("devdiag_meta", "repeatable_state"): ["applied_at", "sha256"]}
 
 
 def relations(conn, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
