@@ -26,6 +26,7 @@ import json
 import os
 import random
 import resource
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -191,6 +192,8 @@ def timed_sync(store: Path, dsn: str, pm: int, batch_rows: int, source: str) -> 
         "sync_cpu": (after_children.ru_utime - before_children.ru_utime
                      + after_children.ru_stime - before_children.ru_stime),
         "pg_cpu": pg_cpu, "load": (load_before, os.getloadavg()[0]),
+        # the largest resident set of any child so far: the sync dominates (initdb and pg_ctl are small)
+        "max_rss_mb": after_children.ru_maxrss / 1024,
     }
 
 
@@ -203,7 +206,8 @@ def report(phase: str, r: dict) -> str:
     rate = n / r["wall"] if r["wall"] else 0
     per_run = lambda s: 1e6 * s / n if n else 0.0  # noqa: E731
     return (f"| {phase} | {n:,} | {r['wall']:.1f} | {rate:,.0f} | {r['sync_cpu']:.1f} ({per_run(r['sync_cpu']):.1f} µs/run) "
-            f"| {r['pg_cpu']:.1f} ({per_run(r['pg_cpu']):.1f} µs/run) | {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
+            f"| {r['pg_cpu']:.1f} ({per_run(r['pg_cpu']):.1f} µs/run) | {r['max_rss_mb']:.0f} MB "
+            f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} |")
 
 
 def main(argv=None) -> int:
@@ -218,6 +222,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="also write the result table to this file")
     args = ap.parse_args(argv)
 
+    # A terminated benchmark still stops and removes its throwaway server (finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="devdiag-bench-sync-"))
     os.chmod(workdir, 0o755)
     store = Path(args.store) if args.store else workdir / "devdiag.db"
@@ -254,8 +260,8 @@ def main(argv=None) -> int:
         f"sync benchmark: {args.runs:,} runs, {args.tenants} tenants, batch {args.batch_rows:,} rows; "
         f"{server_version(bindir)}; {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
-        "| phase | runs | wall s | runs/s | sync process CPU s | PostgreSQL CPU s | load avg (1 min) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| phase | runs | wall s | runs/s | sync process CPU s | PostgreSQL CPU s | sync max RSS | load avg (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
         report("initial sync", first),
         report("incremental (+1% runs, 10% fixes credited)", second),
         "",

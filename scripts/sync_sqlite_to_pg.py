@@ -738,12 +738,38 @@ WHERE o.id IS NULL OR o.support <> p.support OR o.confidence <> p.confidence OR 
 
 #: errors a single bad row can cause; anything else (connection, privilege, lock) aborts the sync
 ROW_ERRORS = ("DataError", "IntegrityError", "ProgramLimitExceeded")
+#: the tables a row's own refusal may name (constraint violations name their table)
+RUN_TABLES = ("diag_run", "sync_stage_run")
+FIX_TABLES = ("fix_outcome", "fix_outcome_source", "sync_stage_pair", "sync_stage_fix")
 
 
 def row_error_types():
     import psycopg
 
     return tuple(getattr(psycopg.errors, n) for n in ROW_ERRORS)
+
+
+def caused_by_rows(exc, tables: tuple[str, ...]) -> bool:
+    """Whether a refusal is about the rows sent (so the bad ones are isolated and rejected).
+
+    An error raised for another table or from inside a function or trigger
+    (a rollup that fails, say) is the warehouse's problem, not the rows': the
+    sync stops instead of filing good rows as rejects.
+    """
+    diag = exc.diag
+    if diag.table_name and diag.table_name not in tables:
+        return False
+    context = diag.context or ""
+    return "PL/pgSQL" not in context and "SQL function" not in context
+
+
+def warehouse_fault(exc) -> DevdiagError:
+    diag = exc.diag
+    where = f" (table {diag.schema_name}.{diag.table_name})" if diag.table_name else ""
+    context = (diag.context or "").strip().splitlines()
+    return DevdiagError(
+        f"the warehouse refused a batch for a reason that is not in the rows{where}: {diag.message_primary}"
+        + (f" [{context[-1].strip()}]" if context else "") + "; nothing of this batch was written")
 
 
 @dataclass
@@ -878,7 +904,9 @@ class Warehouse:
         try:
             with self.conn.transaction():
                 return self.conn.execute(INSERT_NEW_RUNS, {"source": source_id, "lo": ids[0], "hi": ids[-1]}).rowcount
-        except self.row_errors:
+        except self.row_errors as exc:
+            if not caused_by_rows(exc, RUN_TABLES):
+                raise warehouse_fault(exc) from None
             # A bad row, or runs that are there after all (the high water was lowered by hand).
             return self._insert_range(INSERT_RUNS, source_id, ids, 0, len(ids), rejects)
 
@@ -889,6 +917,8 @@ class Warehouse:
                 cur = self.conn.execute(sql, {"source": source_id, "lo": ids[i], "hi": ids[j - 1]})
                 return cur.rowcount
         except self.row_errors as exc:
+            if not caused_by_rows(exc, RUN_TABLES):
+                raise warehouse_fault(exc) from None
             if j - i == 1:
                 reason = "refused by the warehouse: " + (exc.diag.message_primary or str(exc))
                 tenant, raw = self.conn.execute(STAGED_RUN_AS_JSON, (ids[i],)).fetchone()
@@ -953,6 +983,8 @@ class Warehouse:
                     APPLY_PAIRS, {"source": source_id, "seen_at": seen_at, "lo": lo, "hi": hi}).fetchone()
                 return state
         except self.row_errors as exc:
+            if not caused_by_rows(exc, FIX_TABLES):
+                raise warehouse_fault(exc) from None
             if lo == hi:
                 reason = "refused by the warehouse: " + (exc.diag.message_primary or str(exc))
                 for sqlite_id, tenant, raw in self.conn.execute(

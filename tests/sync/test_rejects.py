@@ -169,3 +169,31 @@ def test_null_env_fp_duplicates_merge_into_one_warehouse_pair(store, warehouse, 
     assert query(warehouse, "SELECT env_fp, support, confidence FROM devdiag.fix_outcome") == [(None, 5, 0.9)]
     sync(s, warehouse)
     assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(5,)]
+
+
+def test_a_failing_trigger_stops_the_sync_instead_of_rejecting_good_rows(store, pg, warehouse, sync):
+    """A refusal raised for another table (a broken rollup trigger) is the warehouse's fault: exit 2, no rejects."""
+    import psycopg
+
+    dbname = warehouse.split("/")[3].split("?")[0]
+    setup = """
+        CREATE TABLE public.sync_guard (x integer CONSTRAINT sync_guard_positive CHECK (x > 0));
+        GRANT INSERT ON public.sync_guard TO PUBLIC;
+        CREATE FUNCTION public.sync_guard_fail() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN INSERT INTO public.sync_guard VALUES (-1); RETURN NULL; END $$;
+        CREATE TRIGGER sync_guard AFTER INSERT ON devdiag.diag_run
+            FOR EACH STATEMENT EXECUTE FUNCTION public.sync_guard_fail();
+    """
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+        conn.execute(setup)
+    s = store()
+    s.add_runs([run_row(i) for i in range(50)])
+    res = sync(s, warehouse, "--batch-rows", "20", rc=2)
+    assert "not in the rows" in res.stderr and "sync_guard" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(0,)]
+    assert query(warehouse, "SELECT count(*) FROM devdiag.sync_reject") == [(0,)]
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+        conn.execute("DROP TRIGGER sync_guard ON devdiag.diag_run")
+    res = sync(s, warehouse, "--quiet")
+    assert "50 landed" in res.stdout
