@@ -2,13 +2,16 @@
 -- column, whoever adds it) gets the same row security: ENABLE and FORCE, so
 -- the owner is bound too, and one policy per role and command. Policies decide
 -- which rows a role may touch; the files after this one grant which commands
--- it may run. A policy is re-created only when its definition changed (kept
--- in its comment), so a no-op migrate takes no lock on busy tables.
+-- it may run. A policy is re-created only when its definition or its state
+-- changed (both kept in its comment: the text below and a fingerprint of the
+-- stored policy, so one altered by hand is put back), so a no-op migrate
+-- takes no lock on busy tables.
 DO $$
 DECLARE
     t record;
     p record;
     v_def text;
+    v_state text;
 BEGIN
     FOR t IN
         SELECT c.oid, c.oid::regclass::text AS tbl, c.relrowsecurity, c.relforcerowsecurity
@@ -46,13 +49,19 @@ BEGIN
             IF EXISTS (
                 SELECT FROM pg_catalog.pg_policy AS x
                 WHERE x.polrelid = t.oid AND x.polname = p.name
-                    AND obj_description(x.oid, 'pg_policy') = v_def
+                    AND obj_description(x.oid, 'pg_policy') = v_def || ' -- state ' || md5(concat_ws(
+                        '|', x.polcmd, x.polpermissive, x.polroles::text, x.polqual::text, x.polwithcheck::text
+                    ))
             ) THEN
                 CONTINUE;
             END IF;
             EXECUTE format('DROP POLICY IF EXISTS %I ON %s', p.name, t.tbl);
             EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE %s', p.name, t.tbl, v_def);
-            EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', p.name, t.tbl, v_def);
+            SELECT md5(concat_ws('|', x.polcmd, x.polpermissive, x.polroles::text, x.polqual::text, x.polwithcheck::text))
+            INTO v_state
+            FROM pg_catalog.pg_policy AS x
+            WHERE x.polrelid = t.oid AND x.polname = p.name;
+            EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', p.name, t.tbl, v_def || ' -- state ' || v_state);
         END LOOP;
     END LOOP;
 END;

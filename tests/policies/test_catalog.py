@@ -225,3 +225,23 @@ def test_reapplying_sql_takes_no_lock_on_tenant_tables_when_nothing_changed(pg, 
     with Migrator(pg.dsn(fresh_db), out=io.StringIO()) as m:
         m.apply()
     assert policy_oids() == before and len(before) == 6
+
+
+def test_a_policy_altered_by_hand_is_put_back_by_the_next_migrate(pg, fresh_db):
+    """ALTER POLICY ... USING (true) on a reader policy (a hand-made hole) is undone by make migrate."""
+    import io
+
+    from migrate import Migrator
+
+    def reader_qual():
+        with psycopg.connect(pg.dsn(fresh_db)) as conn:
+            return conn.execute(
+                "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy "
+                "WHERE polrelid = 'devdiag.fix_outcome'::regclass AND polname = 'tenant_reader_select'").fetchone()[0]
+
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        conn.execute("ALTER POLICY tenant_reader_select ON devdiag.fix_outcome USING (true)")
+    assert reader_qual() == "true"
+    with Migrator(pg.dsn(fresh_db), out=io.StringIO()) as m:
+        m.apply()
+    assert "allowed_tenants()" in reader_qual()
