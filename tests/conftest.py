@@ -77,15 +77,16 @@ def pg():
     local = LocalCluster(base / "data", find_bindir(), free_port(), base)
     local.cron_database = TEMPLATE.replace("_tpl", "_cron")
     local.ensure_running()
-    with psycopg.connect(local.superuser_dsn(), autocommit=True) as conn:
-        # Managed services give the DBA CREATEDB and CREATEROLE, not superuser.
-        conn.execute("ALTER ROLE devdiag CREATEDB CREATEROLE NOSUPERUSER")
-    cluster = Cluster(local)
-    cluster.janitor(TEMPLATE, as_template=True).init()
-    dsn = cluster.dsn(TEMPLATE)
-    with open(os.devnull, "w") as quiet, Migrator(dsn, out=quiet) as m:
-        m.apply()
+    # A migration that fails here must not leave the server running.
     try:
+        with psycopg.connect(local.superuser_dsn(), autocommit=True) as conn:
+            # Managed services give the DBA CREATEDB and CREATEROLE, not superuser.
+            conn.execute("ALTER ROLE devdiag CREATEDB CREATEROLE NOSUPERUSER")
+        cluster = Cluster(local)
+        cluster.janitor(TEMPLATE, as_template=True).init()
+        dsn = cluster.dsn(TEMPLATE)
+        with open(os.devnull, "w") as quiet, Migrator(dsn, out=quiet) as m:
+            m.apply()
         yield cluster
     finally:
         local.destroy()
