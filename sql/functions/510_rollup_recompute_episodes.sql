@@ -1,0 +1,304 @@
+-- Why: an episode depends only on the runs of its own target, and a changed
+-- run can only change what follows it. So for each target a statement touched
+-- the state machine of devdiag.ttr_episodes() is replayed from the earliest
+-- changed ts only, seeded with the episodes open just before it, and only the
+-- episodes that differ are deleted and inserted. One ordered query feeds all
+-- targets at once; the loop keeps its state in arrays (the reference keeps it
+-- in jsonb), which is what makes it several times faster.
+-- Measured on 1M generated runs, all targets from the start: the reference
+-- function 14.6 s, this loop 4.4 s (3.2 s of it the ordered read), a set-based
+-- recursive CTE over episodes (islands of same-preset reports, chains of
+-- openers) 54 s.
+CREATE OR REPLACE FUNCTION devdiag.rollup_recompute_episodes(
+    p_tenant text[],
+    p_target text[],
+    p_from timestamptz[]
+)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    a_tenant text[];
+    a_target text[];
+    a_from timestamptz[];
+    v_archive_max timestamptz;
+    r record;
+    cur_tk bigint := 0;
+    -- open episodes of the current target (code, preset, start, last seen, start id)
+    oc text[] := '{}';
+    op text[] := '{}';
+    os timestamptz[] := '{}';
+    ol timestamptz[] := '{}';
+    oi bigint[] := '{}';
+    n integer := 0;
+    i integer;
+    k integer;
+    c text;
+    -- episodes computed (target number, code, preset, start, last seen, end, start id, end id)
+    e_tk bigint[] := '{}';
+    e_code text[] := '{}';
+    e_preset text[] := '{}';
+    e_start timestamptz[] := '{}';
+    e_last timestamptz[] := '{}';
+    e_end timestamptz[] := '{}';
+    e_sid bigint[] := '{}';
+    e_eid bigint[] := '{}';
+    m integer := 0;
+    v_changed integer := 0;
+    -- the difference to apply: sign -1 = episode gone, 1 = episode added
+    g_sign integer[];
+    g_tenant text[];
+    g_target text[];
+    g_code text[];
+    g_preset text[];
+    g_start timestamptz[];
+    g_last timestamptz[];
+    g_end timestamptz[];
+    g_sid bigint[];
+    g_eid bigint[];
+    g_ttr integer[];
+    z_hist_tenant text[];
+    z_hist_code text[];
+    z_hist_ttr integer[];
+    z_stat_tenant text[];
+    z_stat_code text[];
+BEGIN
+    IF p_tenant IS NULL THEN
+        RETURN 0;
+    END IF;
+    -- One row per target, from its earliest changed run; sorted so locks and
+    -- upserts below go in one order.
+    SELECT array_agg(x.tenant ORDER BY x.tenant, x.target_hash),
+           array_agg(x.target_hash ORDER BY x.tenant, x.target_hash),
+           array_agg(x.t0 ORDER BY x.tenant, x.target_hash)
+    INTO a_tenant, a_target, a_from
+    FROM (
+        SELECT u.tenant, u.target_hash, min(u.t0) AS t0
+        FROM unnest(p_tenant, p_target, p_from) AS u (tenant, target_hash, t0)
+        GROUP BY 1, 2
+    ) AS x;
+
+    -- Writers of one tenant replay its episodes one at a time, each from a
+    -- snapshot taken after the previous one committed (statements below run
+    -- with a new snapshot in READ COMMITTED).
+    PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+    FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(a_tenant) AS t (tenant) ORDER BY 1) AS l;
+
+    -- Archived runs rarely reach the recent past: skip probing the archive then.
+    SELECT max(x.ts) INTO v_archive_max FROM devdiag.diag_run_archive AS x;
+
+    FOR r IN
+        WITH a AS (
+            SELECT u.tenant, u.target_hash, u.t0, u.tk
+            FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS u (tenant, target_hash, t0, tk)
+        )
+        -- kind 0: episodes open just before t0, with what they had seen until then
+        SELECT
+            a.tk, 0 AS kind, e.started_at AS ts, e.start_run_id AS id, e.preset, NULL::text [] AS codes,
+            e.problem_code,
+            CASE WHEN e.last_seen < a.t0 THEN e.last_seen ELSE greatest(
+                (
+                    SELECT d.ts FROM devdiag.diag_run AS d
+                    WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash
+                        AND d.ts >= e.started_at AND d.ts < a.t0
+                        AND (d.preset = 'full' OR d.preset IS NOT DISTINCT FROM e.preset)
+                        AND d.problems ? e.problem_code
+                    ORDER BY d.ts DESC LIMIT 1
+                ),
+                (
+                    SELECT d.ts FROM devdiag.diag_run_archive AS d
+                    WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash
+                        AND d.ts >= e.started_at AND d.ts < a.t0
+                        AND (d.preset = 'full' OR d.preset IS NOT DISTINCT FROM e.preset)
+                        AND d.problems ? e.problem_code
+                    ORDER BY d.ts DESC LIMIT 1
+                )
+            ) END AS last_seen
+        FROM a
+        INNER JOIN devdiag.rollup_ttr_episode AS e
+            ON e.tenant = a.tenant AND e.target_hash = a.target_hash
+            AND coalesce(e.resolved_at, 'infinity') >= a.t0 AND e.started_at < a.t0
+        UNION ALL
+        -- kind 1: every run of the target from t0 on, live and archived
+        SELECT
+            a.tk, 1, x.ts, x.id, x.preset,
+            CASE WHEN jsonb_array_length(x.problems) = 0 THEN '{}'::text []
+                ELSE ARRAY(SELECT jsonb_array_elements_text(x.problems)) END,
+            NULL, NULL
+        FROM a
+        CROSS JOIN LATERAL (
+            SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
+            WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+            UNION ALL
+            SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
+            WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+                AND a.t0 <= v_archive_max
+        ) AS x
+        ORDER BY 1, 2, 3, 4
+    LOOP
+        IF r.tk <> cur_tk THEN
+            -- the previous target's episodes still open stay open
+            FOR i IN 1..n LOOP
+                m := m + 1;
+                e_tk[m] := cur_tk; e_code[m] := oc[i]; e_preset[m] := op[i]; e_start[m] := os[i];
+                e_last[m] := ol[i]; e_end[m] := NULL; e_sid[m] := oi[i]; e_eid[m] := NULL;
+            END LOOP;
+            n := 0; oc := '{}'; op := '{}'; os := '{}'; ol := '{}'; oi := '{}';
+            cur_tk := r.tk;
+        END IF;
+        IF r.kind = 0 THEN
+            n := n + 1;
+            oc[n] := r.problem_code; op[n] := r.preset; os[n] := r.ts; ol[n] := r.last_seen; oi[n] := r.id;
+            CONTINUE;
+        END IF;
+        -- A run of the episode's preset (or full) extends it if it reports the
+        -- code and ends it otherwise; runs of another preset change nothing.
+        IF n > 0 THEN
+            k := 0;
+            FOR i IN 1..n LOOP
+                IF (r.preset = 'full' OR r.preset IS NOT DISTINCT FROM op[i]) AND NOT oc[i] = ANY (r.codes) THEN
+                    m := m + 1;
+                    e_tk[m] := cur_tk; e_code[m] := oc[i]; e_preset[m] := op[i]; e_start[m] := os[i];
+                    e_last[m] := ol[i]; e_end[m] := r.ts; e_sid[m] := oi[i]; e_eid[m] := r.id;
+                ELSE
+                    k := k + 1;
+                    IF r.preset = 'full' OR r.preset IS NOT DISTINCT FROM op[i] THEN
+                        ol[i] := r.ts;
+                    END IF;
+                    IF k < i THEN
+                        oc[k] := oc[i]; op[k] := op[i]; os[k] := os[i]; ol[k] := ol[i]; oi[k] := oi[i];
+                    END IF;
+                END IF;
+            END LOOP;
+            IF k < n THEN
+                oc := oc[1:k]; op := op[1:k]; os := os[1:k]; ol := ol[1:k]; oi := oi[1:k];
+                n := k;
+            END IF;
+        END IF;
+        -- A reported code with no open episode opens one.
+        FOREACH c IN ARRAY r.codes LOOP
+            IF n = 0 OR NOT c = ANY (oc) THEN
+                n := n + 1;
+                oc[n] := c; op[n] := r.preset; os[n] := r.ts; ol[n] := r.ts; oi[n] := r.id;
+            END IF;
+        END LOOP;
+    END LOOP;
+    FOR i IN 1..n LOOP
+        m := m + 1;
+        e_tk[m] := cur_tk; e_code[m] := oc[i]; e_preset[m] := op[i]; e_start[m] := os[i];
+        e_last[m] := ol[i]; e_end[m] := NULL; e_sid[m] := oi[i]; e_eid[m] := NULL;
+    END LOOP;
+
+    -- Replace what changed: episodes of these targets not ended before t0.
+    WITH a AS (
+        SELECT u.tenant, u.target_hash, u.t0, u.tk
+        FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS u (tenant, target_hash, t0, tk)
+    ),
+    old AS (
+        SELECT e.tenant, e.target_hash, e.problem_code, e.preset, e.started_at, e.last_seen, e.resolved_at,
+            e.start_run_id, e.end_run_id, e.ttr_days
+        FROM a
+        INNER JOIN devdiag.rollup_ttr_episode AS e
+            ON e.tenant = a.tenant AND e.target_hash = a.target_hash
+            AND coalesce(e.resolved_at, 'infinity') >= a.t0
+    ),
+    new AS (
+        SELECT a.tenant, a.target_hash, x.code, x.preset, x.started_at, x.last_seen, x.resolved_at,
+            x.sid, x.eid, devdiag.utc_day(x.resolved_at) - devdiag.utc_day(x.started_at)
+        FROM unnest(e_tk, e_code, e_preset, e_start, e_last, e_end, e_sid, e_eid)
+            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid)
+        INNER JOIN a ON x.tk = a.tk
+    ),
+    g AS (
+        SELECT -1 AS sign, d.* FROM (SELECT * FROM old EXCEPT ALL SELECT * FROM new) AS d
+        UNION ALL
+        SELECT 1, d.* FROM (SELECT * FROM new EXCEPT ALL SELECT * FROM old) AS d
+    )
+    SELECT array_agg(g.sign), array_agg(g.tenant), array_agg(g.target_hash), array_agg(g.problem_code),
+        array_agg(g.preset), array_agg(g.started_at), array_agg(g.last_seen), array_agg(g.resolved_at),
+        array_agg(g.start_run_id), array_agg(g.end_run_id), array_agg(g.ttr_days)
+    INTO g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr
+    FROM g;
+    IF g_sign IS NULL THEN
+        RETURN 0;
+    END IF;
+    v_changed := cardinality(g_sign);
+
+    DELETE FROM devdiag.rollup_ttr_episode AS e
+    USING unnest(g_sign, g_tenant, g_target, g_code, g_start, g_sid)
+        AS g (sign, tenant, target_hash, problem_code, started_at, start_run_id)
+    WHERE g.sign = -1 AND e.tenant = g.tenant AND e.target_hash = g.target_hash
+        AND e.problem_code = g.problem_code AND e.started_at = g.started_at AND e.start_run_id = g.start_run_id;
+    INSERT INTO devdiag.rollup_ttr_episode (
+        tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
+        start_run_id, end_run_id, ttr_days
+    )
+    SELECT g.tenant, g.target_hash, g.problem_code, g.preset, g.started_at, g.last_seen, g.resolved_at,
+        g.start_run_id, g.end_run_id, g.ttr_days
+    FROM unnest(g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr)
+        AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
+            start_run_id, end_run_id, ttr_days)
+    WHERE g.sign = 1;
+
+    -- Histogram and per-problem statistics move by the episodes that changed.
+    WITH g AS (
+        SELECT *
+        FROM unnest(g_sign, g_tenant, g_code, g_end, g_ttr) AS g (sign, tenant, problem_code, resolved_at, ttr_days)
+    ),
+    up_hist AS (
+        INSERT INTO devdiag.rollup_ttr_histogram AS h (tenant, problem_code, ttr_days, episodes)
+        SELECT g.tenant, g.problem_code, g.ttr_days, sum(g.sign)
+        FROM g
+        WHERE g.ttr_days IS NOT NULL
+        GROUP BY 1, 2, 3
+        HAVING sum(g.sign) <> 0
+        ORDER BY 1, 2, 3
+        ON CONFLICT (tenant, problem_code, ttr_days) DO UPDATE SET episodes = h.episodes + excluded.episodes
+        RETURNING h.tenant, h.problem_code, h.ttr_days, h.episodes
+    ),
+    up_stat AS (
+        INSERT INTO devdiag.rollup_episode_stat AS s (
+            tenant, problem_code, open_episodes, resolved_episodes, ttr_days_sum
+        )
+        SELECT
+            g.tenant, g.problem_code,
+            coalesce(sum(g.sign) FILTER (WHERE g.resolved_at IS NULL), 0),
+            coalesce(sum(g.sign) FILTER (WHERE g.resolved_at IS NOT NULL), 0),
+            coalesce(sum(g.sign * g.ttr_days), 0)
+        FROM g
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        ON CONFLICT (tenant, problem_code) DO UPDATE
+        SET open_episodes = s.open_episodes + excluded.open_episodes,
+            resolved_episodes = s.resolved_episodes + excluded.resolved_episodes,
+            ttr_days_sum = s.ttr_days_sum + excluded.ttr_days_sum
+        RETURNING s.tenant, s.problem_code, s.open_episodes + s.resolved_episodes AS episodes
+    )
+    SELECT
+        (SELECT array_agg(x.tenant) FROM up_hist AS x WHERE x.episodes = 0),
+        (SELECT array_agg(x.problem_code) FROM up_hist AS x WHERE x.episodes = 0),
+        (SELECT array_agg(x.ttr_days) FROM up_hist AS x WHERE x.episodes = 0),
+        (SELECT array_agg(x.tenant) FROM up_stat AS x WHERE x.episodes = 0),
+        (SELECT array_agg(x.problem_code) FROM up_stat AS x WHERE x.episodes = 0)
+    INTO z_hist_tenant, z_hist_code, z_hist_ttr, z_stat_tenant, z_stat_code;
+    IF z_hist_tenant IS NOT NULL THEN
+        DELETE FROM devdiag.rollup_ttr_histogram AS h
+        USING unnest(z_hist_tenant, z_hist_code, z_hist_ttr) AS z (tenant, problem_code, ttr_days)
+        WHERE h.tenant = z.tenant AND h.problem_code = z.problem_code AND h.ttr_days = z.ttr_days
+            AND h.episodes = 0;
+    END IF;
+    IF z_stat_tenant IS NOT NULL THEN
+        DELETE FROM devdiag.rollup_episode_stat AS s
+        USING unnest(z_stat_tenant, z_stat_code) AS z (tenant, problem_code)
+        WHERE s.tenant = z.tenant AND s.problem_code = z.problem_code
+            AND s.open_episodes = 0 AND s.resolved_episodes = 0;
+    END IF;
+    RETURN v_changed;
+END;
+$$;
+
+COMMENT ON FUNCTION devdiag.rollup_recompute_episodes(text[], text[], timestamptz[]) IS
+'Replays remediation episodes of the given targets from the given times on (seeded with the episodes open then) '
+'and applies the difference to rollup_ttr_episode, rollup_ttr_histogram and rollup_episode_stat; returns the episode rows changed.';

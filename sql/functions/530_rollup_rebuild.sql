@@ -1,0 +1,103 @@
+-- Why: the rollups must be built once from the runs already there (first
+-- migrate on a populated warehouse, a TRUNCATE, a restore taken with triggers
+-- disabled). Writers wait meanwhile (SHARE locks), so nothing lands unseen.
+CREATE OR REPLACE FUNCTION devdiag.rollup_rebuild()
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_tenant text[];
+    v_target text[];
+    v_chunk integer := 5000;
+    i integer;
+BEGIN
+    LOCK TABLE devdiag.diag_run, devdiag.diag_run_archive, devdiag.fix_outcome IN SHARE MODE;
+    TRUNCATE devdiag.rollup_problem_day, devdiag.rollup_problem_env, devdiag.rollup_problem_total,
+        devdiag.rollup_tenant_hour, devdiag.rollup_tenant_total, devdiag.rollup_fix_total,
+        devdiag.rollup_ttr_episode, devdiag.rollup_ttr_histogram, devdiag.rollup_episode_stat;
+
+    -- The same counts the triggers keep, over every run at once.
+    INSERT INTO devdiag.rollup_tenant_hour (tenant, hour, runs, problem_runs)
+    SELECT
+        r.tenant, date_bin('1 hour', r.ts, '2000-01-01 00:00:00+00'::timestamptz),
+        count(*), count(*) FILTER (WHERE jsonb_array_length(r.problems) > 0)
+    FROM (
+        SELECT d.tenant, d.ts, d.problems FROM devdiag.diag_run AS d
+        UNION ALL
+        SELECT a.tenant, a.ts, a.problems FROM devdiag.diag_run_archive AS a
+    ) AS r
+    GROUP BY 1, 2;
+
+    INSERT INTO devdiag.rollup_tenant_total (tenant, runs, problem_runs)
+    SELECT h.tenant, sum(h.runs), sum(h.problem_runs)
+    FROM devdiag.rollup_tenant_hour AS h
+    GROUP BY 1;
+
+    INSERT INTO devdiag.rollup_problem_day (tenant, day, problem_code, runs)
+    SELECT r.tenant, devdiag.utc_day(r.ts), p.code, count(*)
+    FROM (
+        SELECT d.tenant, d.ts, d.problems FROM devdiag.diag_run AS d
+        WHERE jsonb_array_length(d.problems) > 0
+        UNION ALL
+        SELECT a.tenant, a.ts, a.problems FROM devdiag.diag_run_archive AS a
+        WHERE jsonb_array_length(a.problems) > 0
+    ) AS r
+    CROSS JOIN LATERAL (SELECT DISTINCT e.code FROM jsonb_array_elements_text(r.problems) AS e (code)) AS p
+    GROUP BY 1, 2, 3;
+
+    INSERT INTO devdiag.rollup_problem_env (tenant, problem_code, env_fp, runs)
+    SELECT r.tenant, p.code, r.env_fp, count(*)
+    FROM (
+        SELECT d.tenant, d.env_fp, d.problems FROM devdiag.diag_run AS d
+        WHERE jsonb_array_length(d.problems) > 0 AND d.env_fp IS NOT NULL
+        UNION ALL
+        SELECT a.tenant, a.env_fp, a.problems FROM devdiag.diag_run_archive AS a
+        WHERE jsonb_array_length(a.problems) > 0 AND a.env_fp IS NOT NULL
+    ) AS r
+    CROSS JOIN LATERAL (SELECT DISTINCT e.code FROM jsonb_array_elements_text(r.problems) AS e (code)) AS p
+    GROUP BY 1, 2, 3;
+
+    INSERT INTO devdiag.rollup_problem_total (tenant, problem_code, unique_environments, total_runs)
+    SELECT d.tenant, d.problem_code, coalesce(e.environments, 0), d.runs
+    FROM (
+        SELECT x.tenant, x.problem_code, sum(x.runs) AS runs
+        FROM devdiag.rollup_problem_day AS x
+        GROUP BY 1, 2
+    ) AS d
+    LEFT JOIN (
+        SELECT x.tenant, x.problem_code, count(*) AS environments
+        FROM devdiag.rollup_problem_env AS x
+        GROUP BY 1, 2
+    ) AS e ON d.tenant = e.tenant AND d.problem_code = e.problem_code;
+
+    INSERT INTO devdiag.rollup_fix_total (
+        tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success
+    )
+    SELECT f.tenant, f.problem_code, f.fix_code, sum(f.support), sum(f.confidence), count(*), max(f.ts)
+    FROM devdiag.fix_outcome AS f
+    GROUP BY 1, 2, 3;
+
+    -- Episodes target by target, in chunks that bound the loop's memory.
+    SELECT array_agg(t.tenant ORDER BY t.tenant, t.target_hash), array_agg(t.target_hash ORDER BY t.tenant, t.target_hash)
+    INTO v_tenant, v_target
+    FROM (
+        SELECT d.tenant, d.target_hash FROM devdiag.diag_run AS d
+        UNION
+        SELECT a.tenant, a.target_hash FROM devdiag.diag_run_archive AS a
+    ) AS t;
+    i := 1;
+    WHILE i <= coalesce(cardinality(v_tenant), 0) LOOP
+        PERFORM devdiag.rollup_recompute_episodes(
+            v_tenant[i:i + v_chunk - 1], v_target[i:i + v_chunk - 1],
+            array_fill('-infinity'::timestamptz, ARRAY[least(v_chunk, cardinality(v_tenant) - i + 1)])
+        );
+        i := i + v_chunk;
+    END LOOP;
+END;
+$$;
+
+COMMENT ON FUNCTION devdiag.rollup_rebuild() IS
+'Recomputes every rollup from the raw runs and fix outcomes (writers wait meanwhile); migrate calls it when it first attaches the rollup triggers.';

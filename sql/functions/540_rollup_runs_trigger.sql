@@ -1,0 +1,137 @@
+-- Why: every change to diag_run or diag_run_archive (ingest, late or re-sent
+-- runs, deletes, archive moves, purges) reaches the rollups in the same
+-- statement, so they equal a computation over the raw runs at every commit and
+-- a run is visible in every view as soon as it is. One statement-level call
+-- per statement reads the transition tables, so the cost is per batch, not
+-- per row. It runs as the owner: rollups cover every tenant whoever writes.
+--
+-- Counts move by +1 for every row added and -1 for every row removed, in either
+-- table (the views count both). Episodes are replayed only for runs whose
+-- content (ts, target, preset, problems) enters or leaves the set of runs:
+-- a row whose identical copy sits in the other table changes nothing. An
+-- archive move in one statement (DELETE ... RETURNING feeding INSERT INTO the
+-- archive) fires the DELETE trigger first, when the rows are already in the
+-- archive; it leaves the moved keys' fingerprint in devdiag.rollup_moved for
+-- the very next call, the archive INSERT, which then knows those rows came from
+-- live and replays nothing. Every call clears the note first, so it never
+-- outlives the statement that left it.
+CREATE OR REPLACE FUNCTION devdiag.rollup_runs_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_live boolean := TG_TABLE_NAME = 'diag_run';
+    v_note text := coalesce(current_setting('devdiag.rollup_moved', TRUE), '');
+    v_moved text;
+    c_tenant text[];
+    c_ts timestamptz[];
+    c_env text[];
+    c_problems jsonb[];
+    c_sign integer[];
+    e_tenant text[];
+    e_target text[];
+    e_ts timestamptz[];
+    e_fp text;
+BEGIN
+    IF v_note <> '' THEN
+        PERFORM set_config('devdiag.rollup_moved', '', TRUE);
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.tenant), array_agg(n.ts), array_agg(n.env_fp), array_agg(n.problems), array_agg(1)
+        INTO c_tenant, c_ts, c_env, c_problems, c_sign
+        FROM new_rows AS n;
+        -- Runs that were not in the set yet (no identical copy in the other table).
+        SELECT array_agg(n.tenant), array_agg(n.target_hash), array_agg(n.ts),
+            CASE WHEN NOT v_live AND v_note <> '' THEN
+                count(*)::text || ':' || md5(string_agg(format('%L/%s', n.tenant, n.id), ',' ORDER BY n.tenant, n.id))
+            END
+        INTO e_tenant, e_target, e_ts, e_fp
+        FROM new_rows AS n
+        WHERE NOT (
+            (v_live AND EXISTS (
+                SELECT FROM devdiag.diag_run_archive AS o
+                WHERE o.tenant = n.tenant AND o.id = n.id
+                    AND (o.ts, o.target_hash, o.preset, o.problems) IS NOT DISTINCT FROM (n.ts, n.target_hash, n.preset, n.problems)
+            ))
+            OR (NOT v_live AND EXISTS (
+                SELECT FROM devdiag.diag_run AS o
+                WHERE o.tenant = n.tenant AND o.id = n.id
+                    AND (o.ts, o.target_hash, o.preset, o.problems) IS NOT DISTINCT FROM (n.ts, n.target_hash, n.preset, n.problems)
+            ))
+        );
+        IF e_fp IS NOT NULL AND e_fp = v_note THEN
+            -- exactly the rows the preceding DELETE took out of live: a move
+            e_tenant := NULL;
+        END IF;
+
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.env_fp), array_agg(o.problems), array_agg(-1)
+        INTO c_tenant, c_ts, c_env, c_problems, c_sign
+        FROM old_rows AS o;
+        WITH x AS MATERIALIZED (
+            SELECT
+                o.tenant, o.id, o.target_hash, o.ts,
+                CASE WHEN v_live THEN EXISTS (
+                    SELECT FROM devdiag.diag_run_archive AS k
+                    WHERE k.tenant = o.tenant AND k.id = o.id
+                        AND (k.ts, k.target_hash, k.preset, k.problems) IS NOT DISTINCT FROM (o.ts, o.target_hash, o.preset, o.problems)
+                ) ELSE EXISTS (
+                    SELECT FROM devdiag.diag_run AS k
+                    WHERE k.tenant = o.tenant AND k.id = o.id
+                        AND (k.ts, k.target_hash, k.preset, k.problems) IS NOT DISTINCT FROM (o.ts, o.target_hash, o.preset, o.problems)
+                ) END AS kept
+            FROM old_rows AS o
+        )
+        SELECT
+            array_agg(x.tenant) FILTER (WHERE NOT x.kept),
+            array_agg(x.target_hash) FILTER (WHERE NOT x.kept),
+            array_agg(x.ts) FILTER (WHERE NOT x.kept),
+            CASE WHEN v_live AND bool_or(x.kept) THEN
+                count(*) FILTER (WHERE x.kept)::text || ':'
+                || md5(string_agg(format('%L/%s', x.tenant, x.id), ',' ORDER BY x.tenant, x.id) FILTER (WHERE x.kept))
+            END
+        INTO e_tenant, e_target, e_ts, v_moved
+        FROM x;
+
+    ELSE  -- UPDATE: the old version leaves, the new one enters
+        SELECT array_agg(u.tenant), array_agg(u.ts), array_agg(u.env_fp), array_agg(u.problems), array_agg(u.sign)
+        INTO c_tenant, c_ts, c_env, c_problems, c_sign
+        FROM (
+            SELECT n.tenant, n.ts, n.env_fp, n.problems, 1 AS sign FROM new_rows AS n
+            UNION ALL
+            SELECT o.tenant, o.ts, o.env_fp, o.problems, -1 FROM old_rows AS o
+        ) AS u;
+        WITH changed AS (
+            (
+                SELECT n.tenant, n.id, n.ts, n.target_hash, n.preset, n.problems FROM new_rows AS n
+                EXCEPT
+                SELECT o.tenant, o.id, o.ts, o.target_hash, o.preset, o.problems FROM old_rows AS o
+            )
+            UNION
+            (
+                SELECT o.tenant, o.id, o.ts, o.target_hash, o.preset, o.problems FROM old_rows AS o
+                EXCEPT
+                SELECT n.tenant, n.id, n.ts, n.target_hash, n.preset, n.problems FROM new_rows AS n
+            )
+        )
+        SELECT array_agg(c.tenant), array_agg(c.target_hash), array_agg(c.ts)
+        INTO e_tenant, e_target, e_ts
+        FROM changed AS c;
+    END IF;
+
+    PERFORM devdiag.rollup_count_runs(c_tenant, c_ts, c_env, c_problems, c_sign);
+    PERFORM devdiag.rollup_recompute_episodes(e_tenant, e_target, e_ts);
+    IF v_moved IS NOT NULL THEN
+        PERFORM set_config('devdiag.rollup_moved', v_moved, TRUE);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+COMMENT ON FUNCTION devdiag.rollup_runs_trigger() IS
+'Statement trigger of diag_run and diag_run_archive: applies the statement''s rows to the count rollups '
+'and replays the episodes of the targets whose runs changed.';
