@@ -1,14 +1,15 @@
 -- Why: the problem overview dashboard plots runs per UTC day and problem.
+-- Read from rollup_problem_day, which triggers keep equal to the count over
+-- the raw runs (v_ref_problem_counts) at every commit.
 CREATE OR REPLACE VIEW devdiag.v_problem_counts
 WITH (security_invoker = TRUE)
 AS
 SELECT
-    rp.day,
-    rp.tenant,
-    rp.problem_code,
-    count(*)::bigint AS runs
-FROM devdiag.v_run_problem AS rp
-GROUP BY rp.day, rp.tenant, rp.problem_code;
+    p.day,
+    p.tenant,
+    p.problem_code,
+    p.runs
+FROM devdiag.rollup_problem_day AS p;
 
 COMMENT ON VIEW devdiag.v_problem_counts IS
 'Runs per UTC day, tenant and problem code that reported the problem (each run counted once per code).';

@@ -1,4 +1,6 @@
 -- Why: fix effectiveness sums support over environments, per tenant.
+-- Read from rollup_fix_total (one row per tenant, problem and fix, recomputed
+-- from fix_outcome by triggers); v_ref_fix_success is the raw form.
 CREATE OR REPLACE VIEW devdiag.v_fix_success
 WITH (security_invoker = TRUE)
 AS
@@ -6,12 +8,11 @@ SELECT
     f.tenant,
     f.problem_code,
     f.fix_code,
-    sum(f.support)::bigint AS successes,
-    avg(f.confidence)::double precision AS avg_confidence,
-    max(f.ts) AS last_success,
-    count(*)::bigint AS environments
-FROM devdiag.fix_outcome AS f
-GROUP BY f.tenant, f.problem_code, f.fix_code;
+    f.successes,
+    (f.confidence_sum / f.environments)::double precision AS avg_confidence,
+    f.last_success,
+    f.environments
+FROM devdiag.rollup_fix_total AS f;
 
 COMMENT ON VIEW devdiag.v_fix_success IS
 'Per tenant, problem and fix: total support (successes), mean confidence over environments, last credit time.';

@@ -1,4 +1,6 @@
 -- Why: one definition of remediation episodes feeds TTR, open problems and health.
+-- Read from rollup_ttr_episode, which triggers keep equal to the rows of
+-- devdiag.ttr_episodes() (v_ref_ttr_episodes) at every commit.
 CREATE OR REPLACE VIEW devdiag.v_ttr_episodes
 WITH (security_invoker = TRUE)
 AS
@@ -12,7 +14,7 @@ SELECT
     e.resolved_at,
     e.start_run_id,
     e.end_run_id
-FROM devdiag.ttr_episodes() AS e;
+FROM devdiag.rollup_ttr_episode AS e;
 
 COMMENT ON VIEW devdiag.v_ttr_episodes IS
 'Remediation episodes per tenant, target and problem; resolved_at is NULL while the episode is open.';

@@ -1,4 +1,7 @@
 -- Why: the time-to-remediation dashboard is a histogram of resolved episodes.
+-- Read from rollup_ttr_episode, whose stored ttr_days (same formula) lets a
+-- histogram by tenant and problem be an index-only scan; v_ref_ttr_days is
+-- the raw form.
 CREATE OR REPLACE VIEW devdiag.v_ttr_days
 WITH (security_invoker = TRUE)
 AS
@@ -8,13 +11,13 @@ SELECT
     e.target_hash,
     devdiag.utc_day(e.started_at) AS first_seen_day,
     devdiag.utc_day(e.resolved_at) AS first_zero_day,
-    (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
+    e.ttr_days,
     round(extract(EPOCH FROM e.resolved_at - e.started_at) / 3600, 6) AS ttr_hours,
     e.started_at,
     e.resolved_at,
     e.preset,
     extract(EPOCH FROM e.resolved_at - e.started_at) AS ttr_seconds
-FROM devdiag.v_ttr_episodes AS e
+FROM devdiag.rollup_ttr_episode AS e
 WHERE e.resolved_at IS NOT NULL;
 
 COMMENT ON VIEW devdiag.v_ttr_days IS

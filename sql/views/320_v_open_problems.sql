@@ -1,4 +1,5 @@
 -- Why: what is broken right now, and for how long.
+-- Read from rollup_ttr_episode (partial index on open episodes); v_ref_open_problems is the raw form.
 CREATE OR REPLACE VIEW devdiag.v_open_problems
 WITH (security_invoker = TRUE)
 AS
@@ -10,7 +11,7 @@ SELECT
     e.last_seen,
     (devdiag.utc_day(now()) - devdiag.utc_day(e.started_at))::integer AS age_days,
     e.preset
-FROM devdiag.v_ttr_episodes AS e
+FROM devdiag.rollup_ttr_episode AS e
 WHERE e.resolved_at IS NULL;
 
 COMMENT ON VIEW devdiag.v_open_problems IS

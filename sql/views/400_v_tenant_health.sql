@@ -1,42 +1,81 @@
 -- Why: the tenant health dashboard in one row per tenant.
+-- Read from the rollups: whole UTC hours of the 168-hour window from
+-- rollup_tenant_hour plus the runs of its oldest, partial hour counted from the
+-- raw runs (at most an hour of them, by the ts indexes), so runs_7d stays exact
+-- to the microsecond; v_ref_tenant_health is the raw form.
 CREATE OR REPLACE VIEW devdiag.v_tenant_health
 WITH (security_invoker = TRUE)
 AS
 WITH tenants AS (
-    SELECT r.tenant FROM devdiag.v_run_all AS r
+    SELECT r.tenant FROM devdiag.rollup_tenant_total AS r
     UNION
-    SELECT f.tenant FROM devdiag.fix_outcome AS f
+    SELECT f.tenant FROM devdiag.rollup_fix_total AS f
+),
+
+win AS (
+    -- 168 hours whatever the session TimeZone (interval days follow its DST)
+    SELECT
+        now() - interval '168 hours' AS since,
+        date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
+        + interval '1 hour' AS whole_from
+),
+
+recent AS (
+    SELECT
+        h.tenant,
+        h.runs
+    FROM devdiag.rollup_tenant_hour AS h
+    CROSS JOIN win AS w
+    WHERE h.hour >= w.whole_from
+    UNION ALL
+    SELECT
+        d.tenant,
+        1 AS runs
+    FROM devdiag.diag_run AS d
+    CROSS JOIN win AS w
+    WHERE d.ts > w.since AND d.ts < w.whole_from
+    UNION ALL
+    SELECT
+        a.tenant,
+        1 AS runs
+    FROM devdiag.diag_run_archive AS a
+    CROSS JOIN win AS w
+    WHERE a.ts > w.since AND a.ts < w.whole_from
 ),
 
 runs AS (
     SELECT
         r.tenant,
-        -- 168 hours whatever the session TimeZone (interval days follow its DST)
-        count(*) FILTER (WHERE r.ts > now() - interval '168 hours')::bigint AS runs_7d,
-        count(*) FILTER (WHERE jsonb_array_length(r.problems) > 0)::bigint AS problem_runs
-    FROM devdiag.v_run_all AS r
-    GROUP BY r.tenant
+        r.problem_runs,
+        x.runs_7d
+    FROM devdiag.rollup_tenant_total AS r
+    LEFT JOIN (
+        SELECT
+            x.tenant,
+            sum(x.runs)::bigint AS runs_7d
+        FROM recent AS x
+        GROUP BY x.tenant
+    ) AS x ON r.tenant = x.tenant
 ),
 
 fixes AS (
     SELECT
         f.tenant,
-        sum(f.support)::bigint AS successes
-    FROM devdiag.fix_outcome AS f
+        sum(f.successes)::bigint AS successes
+    FROM devdiag.rollup_fix_total AS f
     GROUP BY f.tenant
 ),
 
 episodes AS (
     SELECT
         e.tenant,
-        count(DISTINCT e.problem_code) FILTER (WHERE e.resolved_at IS NULL)::bigint AS active_problems,
-        -- one float division, so the mean is the correctly rounded one (avg() rounds
-        -- through numeric first and can land one unit in the last place off)
+        count(*) FILTER (WHERE e.open_episodes > 0)::bigint AS active_problems,
+        -- one float division, so the mean is the correctly rounded one
         (
-            sum(devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::double precision
-            / nullif(count(e.resolved_at), 0)
+            sum(e.ttr_days_sum)::bigint::double precision
+            / nullif(sum(e.resolved_episodes)::bigint, 0)
         ) AS avg_ttr_days
-    FROM devdiag.v_ttr_episodes AS e
+    FROM devdiag.rollup_episode_stat AS e
     GROUP BY e.tenant
 )
 
