@@ -179,10 +179,20 @@ def timed_sync(store: Path, dsn: str, pm: int, batch_rows: int, source: str) -> 
     before_pg = cluster_cpu(pm)
     load_before = os.getloadavg()[0]
     started = time.monotonic()
-    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_sqlite_to_pg.py"), "--quiet",
-                          "--no-progress", "--batch-rows", str(batch_rows)],
-                         env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "sync_sqlite_to_pg.py"), "--quiet",
+                             "--no-progress", "--batch-rows", str(batch_rows)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_kb = 0
+    while proc.poll() is None:  # the sync's own peak resident set (VmHWM), read until it exits
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak_kb = max(peak_kb, int(status.split("VmHWM:")[1].split()[0]))
+        except (OSError, IndexError, ValueError):
+            pass
+        time.sleep(0.05)
+    stdout, stderr = proc.communicate()
     wall = time.monotonic() - started
+    res = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     pg_cpu = cluster_cpu(pm) - before_pg
     if res.returncode not in (0, 1):
@@ -192,8 +202,7 @@ def timed_sync(store: Path, dsn: str, pm: int, batch_rows: int, source: str) -> 
         "sync_cpu": (after_children.ru_utime - before_children.ru_utime
                      + after_children.ru_stime - before_children.ru_stime),
         "pg_cpu": pg_cpu, "load": (load_before, os.getloadavg()[0]),
-        # the largest resident set of any child so far: the sync dominates (initdb and pg_ctl are small)
-        "max_rss_mb": after_children.ru_maxrss / 1024,
+        "max_rss_mb": peak_kb / 1024,
     }
 
 

@@ -92,6 +92,15 @@ class Reject(Exception):
     """A row that cannot land; the message is the reason stored in sync_reject."""
 
 
+class Refused:
+    """A cached verdict on a value: why rows holding it are rejected."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
 # --------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------
@@ -451,12 +460,14 @@ class RunChecker:
             try:
                 hit = fn(value)
             except Reject as exc:
-                hit = exc
+                # Keep the reason, not the exception: a re-raised exception
+                # grows a traceback holding every batch it passed through.
+                hit = Refused(str(exc))
             if len(cache) >= CACHE_MAX:
                 cache.clear()
             cache[value] = hit
-        if hit.__class__ is Reject:
-            raise hit
+        if hit.__class__ is Refused:
+            raise Reject(hit.reason)
         return hit
 
     def _problems(self, text) -> str:
