@@ -84,16 +84,16 @@ BEGIN
     -- Runs per UTC day and code, per code and environment, per code (a run
     -- listing a code twice counts once).
     WITH c AS (
-        SELECT u.tenant, u.ts, u.env_fp, u.problems, u.sign
-        FROM unnest(p_tenant, p_ts, p_env, p_problems, p_sign) AS u (tenant, ts, env_fp, problems, sign)
+        SELECT u.i, u.tenant, u.ts, u.env_fp, u.problems, u.sign
+        FROM unnest(p_tenant, p_ts, p_env, p_problems, p_sign) WITH ORDINALITY
+            AS u (tenant, ts, env_fp, problems, sign, i)
         WHERE jsonb_array_length(u.problems) > 0
     ),
     p AS (
-        SELECT c.tenant, c.ts, c.env_fp, c.sign, x.code
+        -- one row per run (i) and distinct code, deduplicated in one pass
+        SELECT DISTINCT c.i, c.tenant, c.ts, c.env_fp, c.sign, x.code
         FROM c
-        CROSS JOIN LATERAL (
-            SELECT DISTINCT e.code FROM jsonb_array_elements_text(c.problems) AS e (code)
-        ) AS x
+        CROSS JOIN LATERAL jsonb_array_elements_text(c.problems) AS x (code)
     ),
     day_delta AS (
         SELECT p.tenant, devdiag.utc_day(p.ts) AS day, p.code, sum(p.sign) AS runs

@@ -47,6 +47,16 @@ DECLARE
     e_eid bigint[] := '{}';
     m integer := 0;
     v_changed integer := 0;
+    -- the stored episodes of these targets not ended before t0
+    o_tk bigint[];
+    o_code text[];
+    o_preset text[];
+    o_start timestamptz[];
+    o_last timestamptz[];
+    o_end timestamptz[];
+    o_sid bigint[];
+    o_eid bigint[];
+    o_ttr integer[];
     -- the difference to apply: sign -1 = episode gone, 1 = episode added
     g_sign integer[];
     g_tenant text[];
@@ -89,6 +99,23 @@ BEGIN
     -- Archived runs rarely reach the recent past: skip probing the archive then.
     SELECT max(x.ts) INTO v_archive_max FROM devdiag.diag_run_archive AS x;
 
+    -- The stored episodes not ended before t0: replaced below if they differ;
+    -- those begun before t0 seed the replay. (OFFSET 0 keeps the planner on one
+    -- index probe per target instead of sorting the whole table.)
+    SELECT array_agg(a.tk), array_agg(e.problem_code), array_agg(e.preset), array_agg(e.started_at),
+        array_agg(e.last_seen), array_agg(e.resolved_at), array_agg(e.start_run_id), array_agg(e.end_run_id),
+        array_agg(e.ttr_days)
+    INTO o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr
+    FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS a (tenant, target_hash, t0, tk)
+    CROSS JOIN LATERAL (
+        SELECT x.problem_code, x.preset, x.started_at, x.last_seen, x.resolved_at, x.start_run_id,
+            x.end_run_id, x.ttr_days
+        FROM devdiag.rollup_ttr_episode AS x
+        WHERE x.tenant = a.tenant AND x.target_hash = a.target_hash
+            AND coalesce(x.resolved_at, 'infinity') >= a.t0
+        OFFSET 0
+    ) AS e;
+
     FOR r IN
         WITH a AS (
             SELECT u.tenant, u.target_hash, u.t0, u.tk
@@ -96,7 +123,7 @@ BEGIN
         )
         -- kind 0: episodes open just before t0, with what they had seen until then
         SELECT
-            a.tk, 0 AS kind, e.started_at AS ts, e.start_run_id AS id, e.preset, NULL::text [] AS codes,
+            a.tk, 0 AS kind, e.started_at AS ts, e.start_run_id AS id, e.preset, NULL::text[] AS codes,
             e.problem_code,
             CASE WHEN e.last_seen < a.t0 THEN e.last_seen ELSE greatest(
                 (
@@ -116,10 +143,10 @@ BEGIN
                     ORDER BY d.ts DESC LIMIT 1
                 )
             ) END AS last_seen
-        FROM a
-        INNER JOIN devdiag.rollup_ttr_episode AS e
-            ON e.tenant = a.tenant AND e.target_hash = a.target_hash
-            AND coalesce(e.resolved_at, 'infinity') >= a.t0 AND e.started_at < a.t0
+        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_sid)
+            AS e (tk, problem_code, preset, started_at, last_seen, start_run_id)
+        INNER JOIN a ON e.tk = a.tk
+        WHERE e.started_at < a.t0
         UNION ALL
         -- kind 1: every run of the target from t0 on, live and archived
         SELECT
@@ -135,6 +162,7 @@ BEGIN
             SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
             WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
                 AND a.t0 <= v_archive_max
+            OFFSET 0
         ) AS x
         ORDER BY 1, 2, 3, 4
     LOOP
@@ -193,16 +221,15 @@ BEGIN
 
     -- Replace what changed: episodes of these targets not ended before t0.
     WITH a AS (
-        SELECT u.tenant, u.target_hash, u.t0, u.tk
-        FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS u (tenant, target_hash, t0, tk)
+        SELECT u.tenant, u.target_hash, u.tk
+        FROM unnest(a_tenant, a_target) WITH ORDINALITY AS u (tenant, target_hash, tk)
     ),
     old AS (
-        SELECT e.tenant, e.target_hash, e.problem_code, e.preset, e.started_at, e.last_seen, e.resolved_at,
-            e.start_run_id, e.end_run_id, e.ttr_days
-        FROM a
-        INNER JOIN devdiag.rollup_ttr_episode AS e
-            ON e.tenant = a.tenant AND e.target_hash = a.target_hash
-            AND coalesce(e.resolved_at, 'infinity') >= a.t0
+        SELECT a.tenant, a.target_hash, x.code AS problem_code, x.preset, x.started_at, x.last_seen,
+            x.resolved_at, x.sid AS start_run_id, x.eid AS end_run_id, x.ttr AS ttr_days
+        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr)
+            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid, ttr)
+        INNER JOIN a ON x.tk = a.tk
     ),
     new AS (
         SELECT a.tenant, a.target_hash, x.code, x.preset, x.started_at, x.last_seen, x.resolved_at,
@@ -226,21 +253,42 @@ BEGIN
     END IF;
     v_changed := cardinality(g_sign);
 
-    DELETE FROM devdiag.rollup_ttr_episode AS e
-    USING unnest(g_sign, g_tenant, g_target, g_code, g_start, g_sid)
-        AS g (sign, tenant, target_hash, problem_code, started_at, start_run_id)
-    WHERE g.sign = -1 AND e.tenant = g.tenant AND e.target_hash = g.target_hash
-        AND e.problem_code = g.problem_code AND e.started_at = g.started_at AND e.start_run_id = g.start_run_id;
+    -- An episode that only moved on (new last_seen, now resolved) keeps its
+    -- key: update it in place; the others go or come.
+    WITH g AS MATERIALIZED (
+        SELECT
+            g.*,
+            count(*) OVER (
+                PARTITION BY g.tenant, g.target_hash, g.problem_code, g.started_at, g.start_run_id
+            ) = 2 AS paired
+        FROM unnest(g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr)
+            AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
+                start_run_id, end_run_id, ttr_days)
+    ),
+    upd AS (
+        UPDATE devdiag.rollup_ttr_episode AS e
+        SET preset = m.preset, last_seen = m.last_seen, resolved_at = m.resolved_at,
+            end_run_id = m.end_run_id, ttr_days = m.ttr_days
+        FROM g AS m
+        WHERE m.sign = 1 AND m.paired
+            AND e.tenant = m.tenant AND e.target_hash = m.target_hash AND e.problem_code = m.problem_code
+            AND e.started_at = m.started_at AND e.start_run_id = m.start_run_id
+    ),
+    del AS (
+        DELETE FROM devdiag.rollup_ttr_episode AS e
+        USING g
+        WHERE g.sign = -1 AND NOT g.paired
+            AND e.tenant = g.tenant AND e.target_hash = g.target_hash AND e.problem_code = g.problem_code
+            AND e.started_at = g.started_at AND e.start_run_id = g.start_run_id
+    )
     INSERT INTO devdiag.rollup_ttr_episode (
         tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
         start_run_id, end_run_id, ttr_days
     )
     SELECT g.tenant, g.target_hash, g.problem_code, g.preset, g.started_at, g.last_seen, g.resolved_at,
         g.start_run_id, g.end_run_id, g.ttr_days
-    FROM unnest(g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr)
-        AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
-            start_run_id, end_run_id, ttr_days)
-    WHERE g.sign = 1;
+    FROM g
+    WHERE g.sign = 1 AND NOT g.paired;
 
     -- Histogram and per-problem statistics move by the episodes that changed.
     WITH g AS (

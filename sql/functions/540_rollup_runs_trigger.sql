@@ -51,7 +51,15 @@ BEGIN
             END
         INTO e_tenant, e_target, e_ts, e_fp
         FROM new_rows AS n
-        WHERE NOT (
+        -- ids above the other table's highest id of the tenant cannot be there (no probe)
+        INNER JOIN (
+            SELECT
+                t.tenant,
+                CASE WHEN v_live THEN (SELECT max(o.id) FROM devdiag.diag_run_archive AS o WHERE o.tenant = t.tenant)
+                    ELSE (SELECT max(o.id) FROM devdiag.diag_run AS o WHERE o.tenant = t.tenant) END AS max_id
+            FROM (SELECT DISTINCT x.tenant FROM new_rows AS x) AS t
+        ) AS mx ON n.tenant = mx.tenant
+        WHERE mx.max_id IS NULL OR n.id > mx.max_id OR NOT (
             (v_live AND EXISTS (
                 SELECT FROM devdiag.diag_run_archive AS o
                 WHERE o.tenant = n.tenant AND o.id = n.id
