@@ -154,3 +154,38 @@ def query(dsn: str, sql: str, params=()) -> list[tuple]:
     with psycopg.connect(dsn) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         return conn.execute(sql, params).fetchall()
+
+
+# Columns that differ between two correct runs: wall-clock times and surrogate
+# ids (identity values consumed by a rolled-back batch are not reused).
+WALL_CLOCK = {"created_at", "last_sync_at", "synced_at", "rejected_at", "updated_at", "archived_at",
+              "granted_at"}
+
+
+def full_state(dsn: str) -> dict:
+    """Every table of devdiag (rollups included), found in the catalog, as sorted rows.
+
+    Surrogate ids (``id``, ``*_run_id`` except ``source_run_id``) and the
+    wall-clock columns above are left out; ``job_log`` (maintenance runs) too.
+    """
+    from psycopg import sql
+
+    out = {}
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        tables = [r[0] for r in conn.execute(
+            """SELECT c.relname FROM pg_class c
+               WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p')
+                 AND c.relname <> 'job_log' ORDER BY 1""")]
+        for table in tables:
+            cols = [r[0] for r in conn.execute(
+                """SELECT a.attname FROM pg_attribute a
+                   WHERE a.attrelid = ('devdiag.' || quote_ident(%s))::regclass AND a.attnum > 0
+                     AND NOT a.attisdropped ORDER BY a.attnum""", (table,))
+                    if not (r[0] == "id" or (r[0].endswith("_run_id") and r[0] != "source_run_id")
+                            or r[0] in WALL_CLOCK)]
+            rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in cols),
+                sql.Identifier("devdiag", table))).fetchall()
+            out[table] = sorted(rows, key=lambda r: [("" if v is None else v) for v in r])
+    return out

@@ -11,7 +11,7 @@ import signal
 import time
 
 import pytest
-from sync_support import T0, digest, run_row, run_sync, start_sync, warehouse_state
+from sync_support import T0, digest, full_state, run_row, run_sync, start_sync, warehouse_state
 
 BATCH = "120"
 
@@ -53,9 +53,11 @@ def test_sync_killed_at_random_points_converges_to_one_clean_run(pg, store, tmp_
         clean_seconds = time.monotonic() - started
         assert res.returncode == 1, res.stderr  # the bad rows were rejected
         clean = warehouse_state(pg.dsn(clean_db))
+        clean_tables = full_state(pg.dsn(clean_db))
     finally:
         pg.drop(clean_db)
     assert len(clean["runs"]) == 4000 and len(clean["rejects"]) == 13
+    assert len(clean_tables) >= 6 and clean_tables["diag_run"]
 
     rng = random.Random(int(os.environ.get("SYNC_KILL_SEED", "20")))
     interrupted = 0
@@ -78,9 +80,47 @@ def test_sync_killed_at_random_points_converges_to_one_clean_run(pg, store, tmp_
             if got != clean:
                 diff = {k: (len(clean[k]), len(got[k])) for k in clean if clean[k] != got[k]}
                 pytest.fail(f"trial {trial}: state differs from one clean run: {json.dumps(diff)}")
+            # Every other table too (rollups kept by triggers, the archive, settings...).
+            tables = full_state(dsn)
+            differing = sorted(t for t in set(tables) | set(clean_tables) if tables.get(t) != clean_tables.get(t))
+            assert differing == [], f"trial {trial}: tables differ from one clean run: {differing}"
             # And once more: converged means a further run changes nothing.
             res = run_sync(s.path, dsn, "--quiet", "--batch-rows", BATCH, cwd=tmp_path)
             assert res.returncode == 0 and warehouse_state(dsn) == clean
         finally:
             pg.drop(db)
     assert interrupted >= 2, "too few kills landed in the middle of a sync to prove anything"
+
+
+def test_sync_killed_while_copying_fix_outcomes_converges(pg, store, tmp_path):
+    """SIGKILL during the fix outcome phase (its COPY seen in pg_stat_activity): the re-run equals a clean run."""
+    import psycopg
+
+    s = store()
+    s.add_runs([run_row(i) for i in range(50)])
+    s.conn.execute("BEGIN")
+    for i in range(40_000):
+        s.conn.execute(
+            "INSERT INTO fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, env_fp) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (T0 + i, f"t{i % 5}", f"P{i % 97}", f"F{i}", 0.5, 1 + i % 4, "e"))
+    s.conn.execute("COMMIT")
+    clean_db, db = pg.clone(), pg.clone()
+    try:
+        assert run_sync(s.path, pg.dsn(clean_db), "--quiet", cwd=tmp_path).returncode == 0
+        proc = start_sync(s.path, pg.dsn(db), "--quiet", cwd=tmp_path)
+        seen = False
+        with psycopg.connect(pg.dsn(db), autocommit=True) as watcher:
+            while proc.poll() is None and not seen:
+                seen = bool(watcher.execute(
+                    """SELECT 1 FROM pg_stat_activity
+                       WHERE application_name = 'devdiag-sync' AND query LIKE '%%sync_stage_fix%%'""").fetchone())
+            proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert seen and proc.returncode == -signal.SIGKILL, "the kill did not land in the fix outcome phase"
+        assert warehouse_state(pg.dsn(db))["fix_outcome"] == []  # the phase's transaction was rolled back
+        assert run_sync(s.path, pg.dsn(db), "--quiet", cwd=tmp_path).returncode == 0
+        assert warehouse_state(pg.dsn(db)) == warehouse_state(pg.dsn(clean_db))
+        assert full_state(pg.dsn(db)) == full_state(pg.dsn(clean_db))
+    finally:
+        pg.drop(clean_db)
+        pg.drop(db)
