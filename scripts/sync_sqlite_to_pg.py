@@ -1102,8 +1102,13 @@ def progress_bar(total: int | None, enabled: bool):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=" runs", unit_scale=True, file=sys.stderr, dynamic_ncols=True,
-                desc="sync", smoothing=0.1)
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except OSError:
+        sized = False
+    # A terminal that reports no size (some CI ptys) would get an empty bar.
+    return tqdm(total=total, unit=" runs", unit_scale=True, file=sys.stderr, dynamic_ncols=sized,
+                ncols=None if sized else 80, nrows=None if sized else 24, desc="sync", smoothing=0.1)
 
 
 def sync(cfg: Settings, out=sys.stdout) -> int:

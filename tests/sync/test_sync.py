@@ -322,3 +322,39 @@ def test_a_watermark_lowered_by_hand_never_duplicates_runs(store, warehouse, syn
     res = sync(s, warehouse, "--quiet")
     assert "runs 12 read, 2 landed, 10 already present, 0 rejected" in res.stdout
     assert query(warehouse, "SELECT count(*), count(DISTINCT source_run_id) FROM devdiag.diag_run") == [(12, 12)]
+
+
+def test_progress_bar_on_a_terminal_and_not_under_cron(store, warehouse, sync, tmp_path):
+    """On a terminal the sync draws a progress bar on stderr; piped (cron, CI) it prints none."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from sync_support import SCRIPT
+
+    s = store()
+    s.add_runs([run_row(i) for i in range(3000)])
+    res = sync(s, warehouse, "--batch-rows", "500")
+    assert "%|" not in res.stderr and "%|" not in res.stdout
+    s.add_runs([run_row(i) for i in range(3000, 6000)])
+    master, slave = pty.openpty()
+    env = dict(os.environ, SQLITE_PATH=str(s.path), PG_DSN=warehouse,
+               DEVDIAG_CONFIG=str(tmp_path / "absent.yaml"))
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--batch-rows", "500"], env=env, cwd=tmp_path,
+                            stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=120) == 0
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert "%|" in text and "3.00k/3.00k" in text, text[-500:]
+    assert "runs 3000 read, 3000 landed" in text
