@@ -358,3 +358,21 @@ def test_progress_bar_on_a_terminal_and_not_under_cron(store, warehouse, sync, t
     text = b"".join(chunks).decode(errors="replace")
     assert "%|" in text and "3.00k/3.00k" in text, text[-500:]
     assert "runs 3000 read, 3000 landed" in text
+
+
+def test_support_lowered_at_the_source_is_subtracted_never_below_zero(store, warehouse, sync):
+    """A source that lowers its total (a correction) takes its own share back; other sources keep theirs."""
+    a, b = store("a.db"), store("b.db")
+    fa = a.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 5, 0.6)
+    b.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 2, 0.7)
+    sync(a, warehouse, "--source", "a")
+    sync(b, warehouse, "--source", "b")
+    assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(7,)]
+    a.conn.execute("UPDATE fix_outcome SET support = 1, confidence = 0.3 WHERE id = ?", (fa,))
+    sync(a, warehouse, "--source", "a")
+    assert query(warehouse, "SELECT support, confidence FROM devdiag.fix_outcome") == [(3, 0.3)]
+    with psycopg.connect(warehouse) as conn:  # someone zeroed the warehouse row by hand
+        conn.execute("UPDATE devdiag.fix_outcome SET support = 0")
+    a.conn.execute("UPDATE fix_outcome SET support = 0 WHERE id = ?", (fa,))
+    sync(a, warehouse, "--source", "a")
+    assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(0,)]
