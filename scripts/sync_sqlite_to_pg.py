@@ -955,6 +955,7 @@ class Warehouse:
                    apply: bool) -> None:
         c = self.conn
         rejects = []
+        read = changed = 0
         with c.transaction() as tx:
             after = 0
             with c.cursor() as cur:
@@ -964,7 +965,7 @@ class Warehouse:
                         if not rows:
                             break
                         after = rows[-1][0]
-                        counts.fixes_read += len(rows)
+                        read += len(rows)
                         for row in rows:
                             try:
                                 cp.write_row(check_fix_row(row))
@@ -973,16 +974,19 @@ class Warehouse:
                                                 privacy.raw_row(FIX_COLUMNS, row), str(exc)))
             c.execute(PAIR_STAGE)
             if not apply:
+                counts.fixes_read = read
                 counts.fixes_changed = c.execute(COUNT_CHANGED_PAIRS, {"source": source["id"]}).fetchone()[0]
                 counts.fixes_rejected = len(rejects)
                 tx.force_rollback = True
                 return
             n_pairs = c.execute("SELECT count(*) FROM pg_temp.sync_stage_pair").fetchone()[0]
             if n_pairs:
-                counts.fixes_changed = self._apply_pairs(source["id"], store.snapshot_at, 1, n_pairs, rejects)
+                changed = self._apply_pairs(source["id"], store.snapshot_at, 1, n_pairs, rejects)
             new = self._land_rejects(source["id"], rejects)
             c.execute("UPDATE devdiag.sync_source SET rows_rejected = rows_rejected + %s, last_sync_at = now() "
                       "WHERE id = %s", (new, source["id"]))
+        counts.fixes_read = read
+        counts.fixes_changed = changed
         counts.fixes_rejected = len(rejects)
         counts.rejects_new += new
         counts.rejects_known += len(rejects) - new
@@ -1069,6 +1073,27 @@ class Producer(threading.Thread):
             self.put(None)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self.put(exc)
+
+
+#: a transaction the server rolled back for a deadlock or a serialization failure is tried again
+RETRIES = 3
+
+
+def retrying(wh: Warehouse, land) -> None:
+    """Run one landing transaction, again after a deadlock (e.g. with a concurrent writer's triggers).
+
+    The transaction was rolled back whole, and a batch or the fix outcome
+    phase is built so that running it again is exact.
+    """
+    for attempt in range(RETRIES + 1):
+        try:
+            return land()
+        except (wh.psycopg.errors.DeadlockDetected, wh.psycopg.errors.SerializationFailure,
+                wh.psycopg.errors.TransactionRollback) as exc:
+            if attempt == RETRIES:
+                raise BusyError(f"the warehouse kept rolling the sync back ({exc.diag.message_primary}, "
+                                f"{RETRIES + 1} attempts); try again later") from None
+            time.sleep(0.2 * (attempt + 1))
 
 
 def derive_source_name(store: Store) -> str | None:
@@ -1162,7 +1187,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
                     counts.runs_rejected += len(item.rejects)
                     counts.runs_landed += len(item.good_ids)
                 else:
-                    wh.land_runs(item, source, privacy, counts)
+                    retrying(wh, lambda: wh.land_runs(item, source, privacy, counts))
                 if bar is not None:
                     bar.update(item.n_rows)
         finally:
@@ -1170,14 +1195,17 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
             producer.join(timeout=5)
             if bar is not None:
                 bar.close()
-        wh.land_fixes(store, source, privacy, counts, cfg.batch_rows, apply=not cfg.dry_run)
+        retrying(wh, lambda: wh.land_fixes(store, source, privacy, counts, cfg.batch_rows,
+                                           apply=not cfg.dry_run))
     except wh.psycopg.errors.LockNotAvailable as exc:
         raise BusyError(f"a warehouse table stayed locked: {exc.diag.message_primary}") from None
     except wh.psycopg.errors.InsufficientPrivilege as exc:
         raise DevdiagError(f"the warehouse role lacks a privilege: {exc.diag.message_primary}") from None
     except wh.psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DevdiagError(f"lost the warehouse connection: {first}") from None
+        if wh.conn.broken:
+            raise DevdiagError(f"lost the warehouse connection: {first}") from None
+        raise DevdiagError(f"the warehouse failed the sync: {first}") from None
     finally:
         wh.close()
         store.close()

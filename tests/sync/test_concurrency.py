@@ -125,3 +125,48 @@ def test_concurrent_syncs_of_one_source_land_each_run_once(store, warehouse, tmp
         p.communicate()
     assert query(warehouse, "SELECT count(*), count(DISTINCT source_run_id) FROM devdiag.diag_run") == [(2000, 2000)]
     assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(4,)]
+
+
+DEADLOCK_SETUP = """
+    CREATE SEQUENCE public.sync_deadlock_seq;
+    GRANT USAGE ON SEQUENCE public.sync_deadlock_seq TO PUBLIC;
+    CREATE FUNCTION public.sync_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        -- nextval is not rolled back: the first {n} statements fail as a deadlock would.
+        IF nextval('public.sync_deadlock_seq') <= {n} THEN
+            RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected';
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER sync_deadlock AFTER INSERT ON devdiag.{table} FOR EACH STATEMENT
+        EXECUTE FUNCTION public.sync_deadlock();
+"""
+
+
+def test_a_batch_rolled_back_by_a_deadlock_is_retried_exactly(store, pg, warehouse, sync):
+    """A deadlock with a concurrent writer rolls a batch back; the sync runs it again and lands it once."""
+    dbname = warehouse.split("/")[3].split("?")[0]
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+        conn.execute(DEADLOCK_SETUP.format(n=2, table="diag_run"))
+    s = store()
+    s.add_runs([run_row(i) for i in range(30)])
+    s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 3, 0.5)
+    res = sync(s, warehouse, "--quiet", "--batch-rows", "10")
+    assert "runs 30 read, 30 landed" in res.stdout
+    assert query(warehouse, "SELECT count(*), count(DISTINCT source_run_id) FROM devdiag.diag_run") == [(30, 30)]
+    assert query(warehouse, "SELECT runs_synced, run_watermark FROM devdiag.sync_source") == [(30, 30)]
+    assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(3,)]
+
+
+def test_a_warehouse_that_keeps_deadlocking_makes_the_sync_exit_busy(store, pg, warehouse, sync):
+    """Past its retries the sync stops with status 3 (try later), keeping what it committed."""
+    dbname = warehouse.split("/")[3].split("?")[0]
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+        conn.execute(DEADLOCK_SETUP.format(n=1000, table="fix_outcome"))
+    s = store()
+    s.add_runs([run_row(i) for i in range(5)])
+    s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 3, 0.5)
+    res = sync(s, warehouse, rc=3)
+    assert "kept rolling the sync back" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(5,)]
+    assert query(warehouse, "SELECT count(*) FROM devdiag.fix_outcome") == [(0,)]
