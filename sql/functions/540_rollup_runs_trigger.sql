@@ -40,6 +40,25 @@ BEGIN
         PERFORM set_config('devdiag.rollup_moved', '', TRUE);
     END IF;
 
+    -- One writer per tenant at a time until commit, taken before any rollup row
+    -- is touched (in one order), so concurrent writers wait instead of deadlocking
+    -- and each reads what the previous one committed.
+    IF TG_OP = 'INSERT' THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+        FROM (SELECT DISTINCT hashtext(x.tenant) AS k FROM new_rows AS x ORDER BY 1) AS l;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+        FROM (SELECT DISTINCT hashtext(x.tenant) AS k FROM old_rows AS x ORDER BY 1) AS l;
+    ELSE
+        PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+        FROM (
+            SELECT hashtext(x.tenant) AS k FROM new_rows AS x
+            UNION
+            SELECT hashtext(x.tenant) FROM old_rows AS x
+            ORDER BY 1
+        ) AS l;
+    END IF;
+
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(n.tenant), array_agg(n.ts), array_agg(n.env_fp), array_agg(n.problems), array_agg(1)
         INTO c_tenant, c_ts, c_env, c_problems, c_sign

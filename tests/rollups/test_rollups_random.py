@@ -19,38 +19,14 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
+from rollup_support import mismatches
 
-# Contract view -> its raw-data reference (same columns).
-PAIRS = {
-    "v_problem_counts": "v_ref_problem_counts",
-    "v_fix_success": "v_ref_fix_success",
-    "v_fix_ranking": "v_ref_fix_ranking",
-    "v_env_diversity": "v_ref_env_diversity",
-    "v_ttr_episodes": "v_ref_ttr_episodes",
-    "v_ttr_days": "v_ref_ttr_days",
-    "v_open_problems": "v_ref_open_problems",
-    "v_tenant_health": "v_ref_tenant_health",
-    "v_ttr_histogram": "v_ref_ttr_histogram",
-}
 TENANTS = ["acme", "globex", "O'Hara; --"]
 CODES = ["CSP", "XFO", "CORS", "Mixed_Content"]
 PRESETS = ["chat", "embed", "app", "full", None]
 ENVS = ["env-a", "env-b", "", None]
 FIXES = ["fix-1", "fix-2", "fix-3"]
 SEEDS = [3, 7, 11, 19, 23, 42]
-
-
-def mismatches(conn) -> dict[str, tuple[list, list]]:
-    """Rows only in the rollup-backed view and rows only in its reference, per view that differs."""
-    out = {}
-    for view, ref in PAIRS.items():
-        only_view = conn.execute(
-            f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag.{ref}").fetchall()  # noqa: S608
-        only_ref = conn.execute(
-            f"SELECT * FROM devdiag.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}").fetchall()  # noqa: S608
-        if only_view or only_ref:
-            out[view] = (only_view[:5], only_ref[:5])
-    return out
 
 
 class World:
