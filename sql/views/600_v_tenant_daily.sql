@@ -1,17 +1,41 @@
 -- Why: tenant health over any date window needs runs per UTC day (runs of
 -- every kind, not only those that reported a problem), which no contract
 -- view carries; Tableau filters this by day instead of a fixed 7 days.
+-- v_ref_tenant_daily is the same over raw runs.
 CREATE OR REPLACE VIEW devdiag.v_tenant_daily
 WITH (security_invoker = TRUE)
 AS
+-- Runs come from the hourly rollup (UTC hours fall in one UTC day); distinct
+-- targets need the day's raw runs, counted only when a query asks for them
+-- (an unreferenced column of a view is not computed).
 SELECT
-    devdiag.utc_day(r.ts) AS day,
-    r.tenant,
-    count(*)::bigint AS runs,
-    count(*) FILTER (WHERE jsonb_array_length(r.problems) > 0)::bigint AS problem_runs,
-    count(DISTINCT r.target_hash)::bigint AS targets
-FROM devdiag.v_run_all AS r
-GROUP BY devdiag.utc_day(r.ts), r.tenant;
+    d.day,
+    d.tenant,
+    d.runs,
+    d.problem_runs,
+    (
+        SELECT count(DISTINCT r.target_hash)
+        FROM (
+            SELECT x.target_hash FROM devdiag.diag_run AS x
+            WHERE
+                x.tenant = d.tenant
+                AND x.ts >= (d.day::timestamp AT TIME ZONE 'UTC') AND x.ts < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
+            UNION ALL
+            SELECT x.target_hash FROM devdiag.diag_run_archive AS x
+            WHERE
+                x.tenant = d.tenant
+                AND x.ts >= (d.day::timestamp AT TIME ZONE 'UTC') AND x.ts < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
+        ) AS r
+    )::bigint AS targets
+FROM (
+    SELECT
+        devdiag.utc_day(h.hour) AS day,
+        h.tenant,
+        sum(h.runs)::bigint AS runs,
+        sum(h.problem_runs)::bigint AS problem_runs
+    FROM devdiag.rollup_tenant_hour AS h
+    GROUP BY devdiag.utc_day(h.hour), h.tenant
+) AS d;
 
 COMMENT ON VIEW devdiag.v_tenant_daily IS
 'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets.';

@@ -2,6 +2,7 @@
 -- ordinal per target and problem, to measure recurrence (a problem that came
 -- back after a fix) and what was open at the end of a date window;
 -- v_ttr_days holds resolved episodes only and v_ttr_episodes is internal.
+-- Read from rollup_ttr_episode; v_ref_problem_episodes is the same over raw runs.
 CREATE OR REPLACE VIEW devdiag.v_problem_episodes
 WITH (security_invoker = TRUE)
 AS
@@ -16,13 +17,20 @@ SELECT
     devdiag.utc_day(e.started_at) AS first_seen_day,
     devdiag.utc_day(e.resolved_at) AS first_zero_day,
     e.resolved_at IS NULL AS is_open,
-    row_number() OVER (
-        PARTITION BY e.tenant, e.target_hash, e.problem_code
-        ORDER BY e.started_at, e.start_run_id
+    -- the row_number() over (tenant, target, problem) by (started_at, start_run_id),
+    -- counted on the rollup's primary key so filters reach the table first
+    (
+        1 + (
+            SELECT count(*)
+            FROM devdiag.rollup_ttr_episode AS p
+            WHERE
+                p.tenant = e.tenant AND p.target_hash = e.target_hash AND p.problem_code = e.problem_code
+                AND (p.started_at, p.start_run_id) < (e.started_at, e.start_run_id)
+        )
     )::integer AS episode_no,
     (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
     round((extract(EPOCH FROM e.resolved_at - e.started_at) / 3600)::numeric, 4) AS ttr_hours
-FROM devdiag.v_ttr_episodes AS e;
+FROM devdiag.rollup_ttr_episode AS e;
 
 COMMENT ON VIEW devdiag.v_problem_episodes IS
 'Every remediation episode, open and resolved (same episodes as v_ttr_days and v_open_problems); episode_no > 1 means the problem came back on that target.';
