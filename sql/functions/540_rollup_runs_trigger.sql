@@ -64,20 +64,21 @@ BEGIN
         INTO c_tenant, c_ts, c_env, c_problems, c_sign
         FROM new_rows AS n;
         -- Runs that were not in the set yet (no identical copy in the other table).
+        WITH mx AS MATERIALIZED (
+            -- ids above the other table's highest id of the tenant cannot be there (no probe)
+            SELECT
+                t.tenant,
+                CASE WHEN v_live THEN (SELECT max(o.id) FROM devdiag.diag_run_archive AS o WHERE o.tenant = t.tenant)
+                    ELSE (SELECT max(o.id) FROM devdiag.diag_run AS o WHERE o.tenant = t.tenant) END AS max_id
+            FROM (SELECT DISTINCT x.tenant FROM new_rows AS x) AS t
+        )
         SELECT array_agg(n.tenant), array_agg(n.target_hash), array_agg(n.ts),
             CASE WHEN NOT v_live AND v_note <> '' THEN
                 count(*)::text || ':' || md5(string_agg(format('%L/%s', n.tenant, n.id), ',' ORDER BY n.tenant, n.id))
             END
         INTO e_tenant, e_target, e_ts, e_fp
         FROM new_rows AS n
-        -- ids above the other table's highest id of the tenant cannot be there (no probe)
-        INNER JOIN (
-            SELECT
-                t.tenant,
-                CASE WHEN v_live THEN (SELECT max(o.id) FROM devdiag.diag_run_archive AS o WHERE o.tenant = t.tenant)
-                    ELSE (SELECT max(o.id) FROM devdiag.diag_run AS o WHERE o.tenant = t.tenant) END AS max_id
-            FROM (SELECT DISTINCT x.tenant FROM new_rows AS x) AS t
-        ) AS mx ON n.tenant = mx.tenant
+        INNER JOIN mx ON n.tenant = mx.tenant
         WHERE mx.max_id IS NULL OR n.id > mx.max_id OR NOT (
             (v_live AND EXISTS (
                 SELECT FROM devdiag.diag_run_archive AS o
