@@ -61,6 +61,10 @@ sync: $(STAMP) ## sync a DevDiag SQLite store into the warehouse (SQLITE_PATH, P
 bench-sync: $(STAMP) ## sync throughput on a generated store, throwaway server (BENCH_SYNC_ARGS="--runs 2000000")
 	$(PY) scripts/bench_sync.py $(BENCH_SYNC_ARGS)
 
+.PHONY: bench
+bench: $(STAMP) ## dashboards and ingest at 10M runs, rollups vs raw references -> bench/results/ (BENCH_ARGS="--runs 500000")
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
 .PHONY: backup restore health alerts
 backup: $(STAMP) ## verified pg_dump set with roles and pg_cron jobs (BACKUP_ARGS="--dir /backups --keep-days 30")
 	$(PY) scripts/backup.py $(BACKUP_ARGS)

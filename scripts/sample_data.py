@@ -160,24 +160,40 @@ CREATE TABLE IF NOT EXISTS fix_outcome (
 """
 
 
-def write_sqlite(path: str, runs: Iterator[tuple], gen: Generated, batch: int = 50_000) -> int:
-    """Write a DevDiag learning store (WAL mode) the way DevDiag lays it out."""
+def write_sqlite(path: str, runs: Iterator[tuple], gen: Generated, batch: int = 50_000,
+                 time_order: bool = False) -> int:
+    """Write a DevDiag learning store (WAL mode) the way DevDiag lays it out.
+
+    ``generate()`` yields target by target; with ``time_order`` the runs get
+    their SQLite ids in ts order instead (ties by generation order), as a
+    store that DevDiag appended to while the runs happened has them.
+    """
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(SQLITE_SCHEMA)
+    table = "diag_run"
+    if time_order:
+        conn.execute("CREATE TEMP TABLE gen_run (ts INTEGER, tenant TEXT, target_hash TEXT, env_fp TEXT, "
+                     "problems TEXT, evidence TEXT, preset TEXT)")
+        table = "temp.gen_run"
     n = 0
     buf = []
     for row in runs:
         buf.append(row)
         if len(buf) >= batch:
-            conn.executemany("INSERT INTO diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
+            conn.executemany(f"INSERT INTO {table} (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?)", buf)
             n += len(buf)
             buf.clear()
     if buf:
-        conn.executemany("INSERT INTO diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
+        conn.executemany(f"INSERT INTO {table} (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", buf)
         n += len(buf)
+    if time_order:
+        conn.execute("INSERT INTO diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
+                     "SELECT ts, tenant, target_hash, env_fp, problems, evidence, preset FROM temp.gen_run "
+                     "ORDER BY ts, rowid")
+        conn.execute("DROP TABLE temp.gen_run")
     conn.executemany(
         "INSERT INTO fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, env_fp, notes) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

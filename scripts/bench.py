@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+"""make bench: dashboards and ingest at scale, rollup-backed views against raw-data references.
+
+    bench.py                          # 10 million runs over 180 days, 20 tenants (takes a while)
+    bench.py --runs 500000            # smaller, while developing
+    bench.py --store /tmp/s.db --keep # reuse / keep the generated SQLite store
+
+1. Generates a realistic history with ``sample_data.generate`` (tenants of
+   Zipf-like sizes, targets, environments, problems that come and go, learned
+   fixes) into a DevDiag SQLite learning store, runs in time order as DevDiag
+   appends them, ending now.
+2. Starts a throwaway PostgreSQL (the machine's server, or the embedded one
+   with DEVDIAG_PG_MAJOR=embedded), migrates it as the non-superuser owner and
+   loads the store through the real ingest path, ``sync_sqlite_to_pg.py``,
+   with every rollup trigger in place: the ingest rate is end to end.
+3. Freshness: how long from the start of an ingest until the new run shows in
+   every view, by a direct INSERT (DevDiag writing itself) and by a sync run.
+4. Per query in ``sql/queries/`` and per Tableau dashboard query: the median
+   latency on the rollup-backed views and on the ``v_ref_*`` views computed from
+   raw runs, side by side with the ratio, and whether both gave the same rows.
+5. The time to archive the oldest day with ``devdiag.archive_runs_batch``
+   (committing per batch, as the retention job does).
+
+Writes ``bench/results/latest.md`` and ``latest.json`` (``--out`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sample_data  # noqa: E402
+from devdiag_env import ROOT, LocalCluster, find_bindir, free_port, server_version  # noqa: E402
+
+QUERIES_DIR = ROOT / "sql" / "queries"
+# Contract views and the references computed from raw runs (same columns).
+REFERENCE = {
+    "v_problem_counts": "v_ref_problem_counts",
+    "v_fix_success": "v_ref_fix_success",
+    "v_fix_ranking": "v_ref_fix_ranking",
+    "v_env_diversity": "v_ref_env_diversity",
+    "v_ttr_episodes": "v_ref_ttr_episodes",
+    "v_ttr_days": "v_ref_ttr_days",
+    "v_open_problems": "v_ref_open_problems",
+    "v_tenant_health": "v_ref_tenant_health",
+    "v_ttr_histogram": "v_ref_ttr_histogram",
+    "v_tenant_daily": "v_ref_tenant_daily",
+    "v_problem_episodes": "v_ref_problem_episodes",
+}
+GOAL_MS = 20.0
+GOAL_RATIO = 100.0
+FRESH_CODE = "BENCH_FRESHNESS_PROBE"
+
+
+def as_reference(sql: str) -> str:
+    """The same query over the raw-data reference views."""
+    for view, ref in REFERENCE.items():
+        sql = re.sub(rf"\bdevdiag\.{view}\b", f"devdiag.{ref}", sql)
+    return sql
+
+
+def dashboard_queries(tenant: str, problem: str) -> list[dict]:
+    """What Tableau sends for the guide's dashboards (filters: the largest tenant, its top problem)."""
+    return [
+        {"name": "dashboard: tenant's 30-day trend (v_problem_counts)", "params": (tenant,), "sql": """
+            SELECT day, problem_code, sum(runs) AS runs
+            FROM devdiag.v_problem_counts
+            WHERE tenant = %s AND day >= current_date - 30
+            GROUP BY 1, 2 ORDER BY 1, 2"""},
+        {"name": "dashboard: fix effectiveness for a problem (v_fix_success)", "params": (problem,), "sql": """
+            SELECT fix_code, sum(successes) AS successes, avg(avg_confidence) AS confidence
+            FROM devdiag.v_fix_success
+            WHERE problem_code = %s
+            GROUP BY 1 ORDER BY 2 DESC, 1"""},
+        {"name": "dashboard: tenant's TTR histogram (count over v_ttr_days)", "params": (tenant,), "sql": """
+            SELECT ttr_days, count(*) AS episodes
+            FROM devdiag.v_ttr_days
+            WHERE tenant = %s
+            GROUP BY 1 ORDER BY 1"""},
+        {"name": "dashboard: tenant's TTR histogram (v_ttr_histogram)", "params": (tenant,), "sql": """
+            SELECT ttr_days, sum(episodes) AS episodes
+            FROM devdiag.v_ttr_histogram
+            WHERE tenant = %s
+            GROUP BY 1 ORDER BY 1"""},
+        {"name": "dashboard: tenant health, one tenant (v_tenant_health)", "params": (tenant,), "sql": """
+            SELECT * FROM devdiag.v_tenant_health WHERE tenant = %s"""},
+        {"name": "dashboard: tenant health, every tenant (v_tenant_health)", "params": (), "sql": """
+            SELECT * FROM devdiag.v_tenant_health ORDER BY tenant"""},
+    ]
+
+
+# -- machine and processes ------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
+        mem_gb = round(kb / 1024 / 1024, 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {"cpu": cpu, "cpus": os.cpu_count(), "memory_gb": mem_gb, "os": platform.platform(),
+            "python": platform.python_version(), "commit": commit}
+
+
+def proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
+
+
+def cluster_cpu(postmaster: int) -> float:
+    """CPU seconds of the postmaster and its children (live and reaped)."""
+    total = proc_cpu(postmaster)
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    total += proc_cpu(int(d.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return total
+
+
+def say(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- steps -------------------------------------------------------------------------------
+
+def make_store(path: Path, args, now: int) -> int:
+    gen = sample_data.Generated()
+    runs = sample_data.generate(args.runs, args.tenants, args.days, args.seed, now, gen)
+    return sample_data.write_sqlite(str(path), runs, gen, time_order=True)
+
+
+def run_sync(store: Path, dsn: str, source: str, postmaster: int | None) -> dict:
+    env = dict(os.environ, DEVDIAG_CONFIG=str(Path(tempfile.gettempdir()) / "no-devdiag.yaml"))
+    pg_before = cluster_cpu(postmaster) if postmaster else None
+    load = os.getloadavg()[0]
+    started = time.monotonic()
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_sqlite_to_pg.py"), "--quiet",
+                          "--no-progress", "--dsn", dsn, "--sqlite", str(store), "--source", source],
+                         env=env, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    if res.returncode not in (0, 1):
+        raise SystemExit(f"sync failed ({res.returncode}): {res.stderr.strip()}")
+    m = re.search(r"runs (\d+) read, (\d+) landed", res.stdout + res.stderr)
+    landed = int(m.group(2)) if m else 0
+    out = {"wall_s": round(wall, 2), "runs_landed": landed, "runs_per_s": round(landed / wall) if wall else None,
+           "summary": (res.stdout + res.stderr).strip().splitlines()[-1] if (res.stdout + res.stderr).strip() else "",
+           "load_avg_before": round(load, 2), "load_avg_after": round(os.getloadavg()[0], 2)}
+    if postmaster:
+        cpu = cluster_cpu(postmaster) - pg_before
+        out["postgres_cpu_s"] = round(cpu, 1)
+        out["postgres_cpu_us_per_run"] = round(cpu / landed * 1e6, 1) if landed else None
+    return out
+
+
+def timed(conn, sql: str, params=()) -> tuple[float, list]:
+    t = time.perf_counter()
+    rows = conn.execute(sql, params or None).fetchall()
+    return (time.perf_counter() - t) * 1000, rows
+
+
+def normalise(rows: list) -> list:
+    """Rows compared as sets of rounded values (float sums may differ in the last bit with summation order)."""
+    def cell(v):
+        return round(v, 9) if isinstance(v, float) else v
+    return sorted((tuple(cell(c) for c in r) for r in rows), key=repr)
+
+
+def measure(conn, q: dict, reps: int, ref_reps: int, ref_timeout_s: int) -> dict:
+    sql, params = q["sql"], q.get("params", ())
+    ref_sql = as_reference(sql)
+    timed(conn, sql, params)  # warm the cache and the plan
+    fast = []
+    rows = None
+    for _ in range(reps):
+        ms, rows = timed(conn, sql, params)
+        fast.append(ms)
+    out = {"name": q["name"], "rollup_median_ms": round(statistics.median(fast), 2), "rollup_runs": reps}
+    if ref_sql == sql:
+        out.update(ref_median_ms=None, ratio=None, same_rows=None, note="reads raw runs directly (no rollup)")
+        return out
+    conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(ref_timeout_s * 1000),))
+    slow = []
+    ref_rows = None
+    try:
+        for i in range(ref_reps):
+            ms, got = timed(conn, ref_sql, params)
+            slow.append(ms)
+            ref_rows = ref_rows if ref_rows is not None else got
+            if ms > 10_000:  # one measurement of a slow reference is enough
+                break
+    except Exception as exc:  # noqa: BLE001 - a timed-out reference is reported, not fatal
+        conn.rollback()
+        out.update(ref_median_ms=None, ratio=None, same_rows=None, note=f"reference failed: {str(exc).splitlines()[0]}")
+        return out
+    finally:
+        conn.execute("SET statement_timeout = 0")
+    ref_ms = statistics.median(slow)
+    if re.search(r"\bLIMIT\b", sql, re.IGNORECASE):
+        # ties at the cut may be broken differently: compare the whole ordered input instead
+        rows = conn.execute(strip_limit(sql), params or None).fetchall()
+        ref_rows = conn.execute(strip_limit(ref_sql), params or None).fetchall()
+    out.update(ref_median_ms=round(ref_ms, 1), ref_runs=len(slow), ratio=round(ref_ms / out["rollup_median_ms"], 1),
+               same_rows=normalise(rows) == normalise(ref_rows))
+    return out
+
+
+def strip_limit(sql: str) -> str:
+    return re.sub(r"\bLIMIT\s+\d+", "", sql, flags=re.IGNORECASE)
+
+
+def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[float], str]:
+    """Run a query file ``reps`` times in one psql session; the last statement's time per run, and its output.
+
+    psql itself is used because the files are psql scripts (variables with
+    defaults, \\gset); ``\\timing`` measures each statement from psql, so process
+    start-up is not counted. Only the last statement of a run (the query; the
+    others compute parameter defaults) is taken.
+    """
+    args = [str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn,
+            "-o", os.devnull, "-c", "\\timing on"]
+    for _ in range(reps):
+        args += ["-f", str(path), "-c", "\\echo BENCH-RUN-END"]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s * reps + 60)
+    if res.returncode != 0:
+        raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "psql failed")
+    times, last = [], None
+    for line in res.stdout.splitlines():
+        m = re.match(r"Time: ([\d.]+) ms", line)
+        if m:
+            last = float(m.group(1))
+        elif line.strip() == "BENCH-RUN-END" and last is not None:
+            times.append(last)
+            last = None
+    out = subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                          "-d", dsn, "-f", str(path)], capture_output=True, text=True, timeout=timeout_s + 60)
+    return times, out.stdout
+
+
+def measure_file(dsn: str, path: Path, reps: int, ref_reps: int, timeout_s: int, work: Path) -> dict:
+    """A query file of sql/queries/ on the rollups and, rewritten onto the v_ref_* views, on raw runs."""
+    sql = path.read_text()
+    out = {"name": path.name}
+    psql_run(dsn, path, 1, timeout_s)  # warm up
+    fast, rows = psql_run(dsn, path, reps, timeout_s)
+    out.update(rollup_median_ms=round(statistics.median(fast), 2), rollup_runs=len(fast))
+    ref_sql = as_reference(sql)
+    if ref_sql == sql:
+        out.update(ref_median_ms=None, ratio=None, same_rows=None, note="reads raw runs directly (no rollup)")
+        return out
+    ref_path = work / f"ref_{path.name}"
+    ref_path.write_text(ref_sql)
+    try:
+        slow, ref_rows = psql_run(dsn, ref_path, 1, timeout_s)
+        if slow and slow[0] < 10_000 and ref_reps > 1:
+            more, _ = psql_run(dsn, ref_path, ref_reps - 1, timeout_s)
+            slow += more
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        out.update(ref_median_ms=None, ratio=None, same_rows=None, note=f"reference failed: {exc}")
+        return out
+    ref_ms = statistics.median(slow)
+    same = sorted(rows.splitlines()) == sorted(ref_rows.splitlines())
+    if not same and re.search(r"\bLIMIT\b", sql, re.IGNORECASE):
+        # ties at the cut may be broken differently: compare the whole ordered input instead
+        whole, whole_ref = work / f"all_{path.name}", work / f"all_ref_{path.name}"
+        whole.write_text(strip_limit(sql))
+        whole_ref.write_text(strip_limit(ref_sql))
+        same = sorted(psql_run(dsn, whole, 1, timeout_s)[1].splitlines()) == sorted(
+            psql_run(dsn, whole_ref, 1, timeout_s)[1].splitlines())
+    out.update(ref_median_ms=round(ref_ms, 1), ref_runs=len(slow), ratio=round(ref_ms / out["rollup_median_ms"], 1),
+               same_rows=same)
+    return out
+
+
+def freshness(conn, dsn: str, store: Path, postmaster: int | None) -> dict:
+    """Time from the start of an ingest to the new run being visible in every view that shows it."""
+    tenant, target, env = conn.execute(
+        "SELECT tenant, target_hash, env_fp FROM devdiag.diag_run ORDER BY ts DESC LIMIT 1").fetchone()
+
+    def visible(code: str) -> bool:
+        checks = [
+            ("SELECT count(*) FROM devdiag.v_problem_counts WHERE tenant = %s AND problem_code = %s", (tenant, code)),
+            ("SELECT count(*) FROM devdiag.v_env_diversity WHERE tenant = %s AND problem_code = %s", (tenant, code)),
+            ("SELECT count(*) FROM devdiag.v_ttr_episodes WHERE tenant = %s AND problem_code = %s", (tenant, code)),
+            ("SELECT count(*) FROM devdiag.v_recent_activity WHERE tenant = %s AND problems LIKE %s",
+             (tenant, f"%{code}%")),
+        ]
+        return all(conn.execute(sql, p).fetchone()[0] > 0 for sql, p in checks)
+
+    def wait_visible(code: str, started: float) -> float:
+        while not visible(code):
+            if time.perf_counter() - started > 600:
+                raise SystemExit(f"freshness probe {code} not visible after 600 s")
+            time.sleep(0.005)
+        return (time.perf_counter() - started) * 1000
+
+    runs_7d_before = conn.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = %s",
+                                  (tenant,)).fetchone()[0]
+    out = {}
+    # DevDiag writing to the warehouse itself, one run per INSERT (autocommit).
+    code = f"{FRESH_CODE}_INSERT"
+    started = time.perf_counter()
+    conn.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
+                 "VALUES (now(), %s, %s, %s, jsonb_build_array(%s::text), '{}', 'full')", (tenant, target, env, code))
+    out["insert_commit_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    out["insert_visible_ms"] = round(wait_visible(code, started), 2)
+    # One new run in the SQLite store, then a sync run (process start to visible).
+    code = f"{FRESH_CODE}_SYNC"
+    lite = sqlite3.connect(store)
+    lite.execute("INSERT INTO diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
+                 "VALUES (?, ?, ?, ?, ?, '{}', 'full')", (int(time.time()) + 2, tenant, target, env, json.dumps([code])))
+    lite.commit()
+    lite.close()
+    started = time.perf_counter()
+    sync = run_sync(store, dsn, "bench", postmaster)
+    out["sync_wall_ms"] = round(sync["wall_s"] * 1000, 1)
+    out["sync_visible_ms"] = round(wait_visible(code, started), 1)
+    runs_7d_after = conn.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = %s",
+                                 (tenant,)).fetchone()[0]
+    out["tenant_health_runs_7d_moved_by"] = runs_7d_after - runs_7d_before
+    return out
+
+
+def archive_one_day(conn, days: int) -> dict:
+    """Move the oldest runs, as many as an average day holds, with the retention job's batch function.
+
+    The generated history thins out towards its start, so its first UTC day is
+    not typical; the cutoff is set where an average day's worth of the oldest
+    runs ends. Commits per batch, as the retention job does.
+    """
+    exists = conn.execute("SELECT to_regprocedure('devdiag.archive_runs_batch(integer, timestamp with time zone)')"
+                          ).fetchone()[0]
+    if exists is None:
+        return {"note": "skipped: devdiag.archive_runs_batch does not exist"}
+    total = conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0]
+    per_day = max(1, total // days)
+    cutoff = conn.execute("SELECT ts FROM devdiag.diag_run ORDER BY ts OFFSET %s LIMIT 1", (per_day,)).fetchone()[0]
+    batch = conn.execute("SELECT (devdiag.setting('retention_batch_size'))::integer").fetchone()[0] or 10_000
+    snapshot = ("SELECT (SELECT sum(runs) FROM devdiag.v_problem_counts), (SELECT count(*) FROM devdiag.v_ttr_episodes), "
+                "(SELECT sum(total_runs) FROM devdiag.v_env_diversity), "
+                "(SELECT sum(problem_runs) FROM devdiag.v_tenant_health)")
+    before = conn.execute(snapshot).fetchone()
+    conn.commit()
+    moved, batches, longest = 0, 0, 0.0
+    started = time.perf_counter()
+    while True:
+        t = time.perf_counter()
+        n = conn.execute("SELECT devdiag.archive_runs_batch(%s, %s)", (batch, cutoff)).fetchone()[0]
+        conn.commit()
+        longest = max(longest, (time.perf_counter() - t) * 1000)
+        moved += n
+        batches += 1
+        if n == 0:
+            break
+    total_s = time.perf_counter() - started
+    after = conn.execute(snapshot).fetchone()
+    return {"day": f"oldest {per_day:,} runs (live runs / {days} days), up to {cutoff:%Y-%m-%d %H:%M} UTC",
+            "runs_moved": moved, "batches": batches, "batch_size": batch, "table_runs": total,
+            "seconds": round(total_s, 3), "longest_batch_ms": round(longest, 1),
+            "runs_per_s": round(moved / total_s) if total_s else None, "views_unchanged": before == after}
+
+
+# -- report -------------------------------------------------------------------------------
+
+def fmt_ms(v) -> str:
+    if v is None:
+        return "n/a"
+    if v >= 10_000:
+        return f"{v / 1000:,.1f} s"
+    return f"{v:,.1f} ms" if v >= 10 else f"{v:,.2f} ms"
+
+
+def verdict(q: dict) -> str:
+    ok_ms = q["rollup_median_ms"] <= GOAL_MS
+    ref = q.get("ref_median_ms")
+    ok_ratio = ref is None or ref <= 1000 or (q.get("ratio") or 0) >= GOAL_RATIO
+    if ok_ms and ok_ratio:
+        return "yes"
+    missed = []
+    if not ok_ms:
+        missed.append(f"> {GOAL_MS:.0f} ms")
+    if not ok_ratio:
+        missed.append(f"< {GOAL_RATIO:.0f}x")
+    return "no (" + ", ".join(missed) + ")"
+
+
+def render(res: dict) -> str:
+    m, s = res["machine"], res["scale"]
+    lines = [
+        "# make bench: latest results",
+        "",
+        f"{res['finished_at']} · commit {m['commit']} · {res['server']}",
+        f"Machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB RAM ({m['os']}); "
+        f"load average {res['load_avg_start']} at start, {res['load_avg_end']} at end (the machine is shared).",
+        f"Data: {s['runs_generated']:,} runs generated over {s['days']} days, {s['tenants']} tenants of skewed sizes "
+        f"(seed {s['seed']}), {s['fix_outcomes']:,} fix outcomes, {s['episodes']:,} remediation episodes.",
+        "",
+        "## Ingest (SQLite store -> sync_sqlite_to_pg.py -> warehouse, rollup triggers included)",
+        "",
+        "| runs landed | wall | runs/s | PostgreSQL CPU per run | goal >= 100,000 runs/s |",
+        "|---:|---:|---:|---:|---|",
+    ]
+    ing = res["ingest"]
+    lines.append(f"| {ing['runs_landed']:,} | {ing['wall_s']:,.1f} s | {ing['runs_per_s']:,} | "
+                 f"{ing.get('postgres_cpu_us_per_run', 'n/a')} µs | "
+                 f"{'yes' if ing['runs_per_s'] >= 100_000 else 'no'} |")
+    lines += ["", f"Sync summary: `{ing['summary']}`", "",
+              "## Freshness (ingest start -> visible in every view)", "",
+              "| path | ingest call | visible everywhere |", "|---|---:|---:|"]
+    fr = res["freshness"]
+    lines.append(f"| one INSERT by DevDiag (autocommit) | {fmt_ms(fr['insert_commit_ms'])} | "
+                 f"{fmt_ms(fr['insert_visible_ms'])} |")
+    lines.append(f"| one new run in the SQLite store, one sync run | {fmt_ms(fr['sync_wall_ms'])} | "
+                 f"{fmt_ms(fr['sync_visible_ms'])} |")
+    lines += ["", "## Queries (median; rollup-backed views vs v_ref_* views over raw runs)", "",
+              f"Goal: median <= {GOAL_MS:.0f} ms, and >= {GOAL_RATIO:.0f}x faster wherever the reference takes > 1 s.",
+              "", "| query | rollups | reference | ratio | same rows | goal met |", "|---|---:|---:|---:|---|---|"]
+    for q in res["queries"]:
+        ratio = f"{q['ratio']:,.0f}x" if q.get("ratio") else "n/a"
+        same = {True: "yes", False: "**no**", None: "n/a"}[q.get("same_rows")]
+        note = f" ({q['note']})" if q.get("note") else ""
+        lines.append(f"| {q['name']}{note} | {fmt_ms(q['rollup_median_ms'])} | {fmt_ms(q.get('ref_median_ms'))} | "
+                     f"{ratio} | {same} | {verdict(q)} |")
+    ar = res["archive"]
+    lines += ["", "## Archiving one day of runs (devdiag.archive_runs_batch, commit per batch)", ""]
+    if "runs_moved" in ar:
+        lines += ["| runs | runs moved | batches | total | longest batch | views unchanged |",
+                  "|---|---:|---:|---:|---:|---|",
+                  f"| {ar['day']} | {ar['runs_moved']:,} | {ar['batches']} x {ar['batch_size']:,} | "
+                  f"{ar['seconds']:.2f} s | {fmt_ms(ar['longest_batch_ms'])} | "
+                  f"{'yes' if ar['views_unchanged'] else '**no**'} |"]
+    else:
+        lines.append(ar.get("note", ""))
+    lines += ["", f"Phases: generate {res['timings']['generate_s']:.0f} s, sync {ing['wall_s']:.0f} s, "
+              f"VACUUM (ANALYZE) {res['timings']['vacuum_s']:.0f} s, queries {res['timings']['queries_s']:.0f} s.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    import signal
+
+    # a stopped bench still stops its server (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=10_000_000)
+    ap.add_argument("--tenants", type=int, default=20)
+    ap.add_argument("--days", type=int, default=180)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--reps", type=int, default=9, help="timed runs per query on the rollups (median)")
+    ap.add_argument("--ref-reps", type=int, default=3, help="timed runs per reference query (one when > 10 s)")
+    ap.add_argument("--ref-timeout", type=int, default=1800, help="seconds before a reference query is given up")
+    ap.add_argument("--store", help="SQLite store to reuse (or create, with --keep)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated store and the server's data")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for latest.md and latest.json")
+    args = ap.parse_args(argv)
+
+    import psycopg
+    from psycopg import sql
+
+    from migrate import Migrator
+
+    res = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+           "load_avg_start": round(os.getloadavg()[0], 2), "timings": {}}
+    work = Path(tempfile.mkdtemp(prefix="devdiag-bench-"))
+    store = Path(args.store) if args.store else work / "devdiag.db"
+    now = int(time.time())
+    t = time.monotonic()
+    if store.exists():
+        say(f"reusing {store}")
+        lite = sqlite3.connect(store)
+        generated = lite.execute("SELECT count(*) FROM diag_run").fetchone()[0]
+        lite.close()
+    else:
+        say(f"generating {args.runs:,} runs into {store}")
+        generated = make_store(store, args, now)
+    res["timings"]["generate_s"] = round(time.monotonic() - t, 1)
+
+    bindir = find_bindir()
+    base = LocalCluster.base_dir(f"bench-{os.getpid()}")
+    cluster = LocalCluster(base / "data", bindir, free_port(), base)
+    cluster.cron_database = "devdiag_bench_cron"
+    res["server"] = server_version(bindir)
+    try:
+        dsn = cluster.ensure_running()
+        postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+        with open(os.devnull, "w") as quiet, Migrator(dsn, out=quiet) as mig:
+            mig.apply()
+        say("migrated; syncing the store")
+        res["ingest"] = run_sync(store, dsn, "bench", postmaster)
+        say(f"ingest: {res['ingest']['runs_per_s']:,} runs/s")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            t = time.monotonic()
+            # what autovacuum would have done by then; only the warehouse's tables (the owner's)
+            for (table,) in conn.execute("SELECT c.relname FROM pg_class AS c "
+                                         "WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind = 'r' "
+                                         "ORDER BY 1").fetchall():
+                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier("devdiag", table)))
+            res["timings"]["vacuum_s"] = round(time.monotonic() - t, 1)
+            res["scale"] = {"runs_generated": generated, "days": args.days, "tenants": args.tenants, "seed": args.seed,
+                            "fix_outcomes": conn.execute("SELECT count(*) FROM devdiag.fix_outcome").fetchone()[0],
+                            "episodes": conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone()[0]}
+            tenant, problem = conn.execute(
+                """SELECT t.tenant, (SELECT p.problem_code FROM devdiag.rollup_problem_total AS p
+                                     WHERE p.tenant = t.tenant ORDER BY p.total_runs DESC LIMIT 1)
+                   FROM devdiag.rollup_tenant_total AS t ORDER BY t.runs DESC LIMIT 1""").fetchone()
+            res["filters"] = {"tenant": tenant, "problem": problem}
+            say("freshness")
+            res["freshness"] = freshness(conn, dsn, store, postmaster)
+        with psycopg.connect(dsn) as conn:
+            conn.autocommit = True
+            t = time.monotonic()
+            res["queries"] = []
+            for path in sorted(QUERIES_DIR.glob("*.sql")):
+                say(f"query {path.name}")
+                res["queries"].append(measure_file(dsn, path, args.reps, args.ref_reps, args.ref_timeout, work))
+            for q in dashboard_queries(tenant, problem):
+                say(f"query {q['name']}")
+                res["queries"].append(measure(conn, q, args.reps, args.ref_reps, args.ref_timeout))
+            res["timings"]["queries_s"] = round(time.monotonic() - t, 1)
+        with psycopg.connect(dsn) as conn:
+            say("archiving the oldest day")
+            res["archive"] = archive_one_day(conn, args.days)
+    finally:
+        if args.keep:
+            say(f"kept the server data in {base} and the store in {store}")
+        else:
+            cluster.destroy()
+            if not args.store:
+                shutil.rmtree(work, ignore_errors=True)
+    res["load_avg_end"] = round(os.getloadavg()[0], 2)
+    res["finished_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = render(res)
+    (out / "latest.md").write_text(text + "\n", encoding="utf-8")
+    (out / "latest.json").write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
