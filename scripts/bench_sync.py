@@ -278,6 +278,7 @@ def main(argv=None) -> int:
             store.unlink(missing_ok=True)
             for suffix in ("-wal", "-shm"):
                 Path(str(store) + suffix).unlink(missing_ok=True)
+        if not any(workdir.iterdir()):
             workdir.rmdir()
 
     lines = [
