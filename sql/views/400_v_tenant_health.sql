@@ -12,50 +12,42 @@ WITH tenants AS (
     SELECT f.tenant FROM devdiag.rollup_fix_total AS f
 ),
 
-win AS (
-    -- 168 hours whatever the session TimeZone (interval days follow its DST)
-    SELECT
-        now() - interval '168 hours' AS since,
-        date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
-        + interval '1 hour' AS whole_from
-),
-
-recent AS (
-    SELECT
-        h.tenant,
-        h.runs
-    FROM devdiag.rollup_tenant_hour AS h
-    CROSS JOIN win AS w
-    WHERE h.hour >= w.whole_from
-    UNION ALL
-    SELECT
-        d.tenant,
-        1 AS runs
-    FROM devdiag.diag_run AS d
-    CROSS JOIN win AS w
-    WHERE d.ts > w.since AND d.ts < w.whole_from
-    UNION ALL
-    SELECT
-        a.tenant,
-        1 AS runs
-    FROM devdiag.diag_run_archive AS a
-    CROSS JOIN win AS w
-    WHERE a.ts > w.since AND a.ts < w.whole_from
-),
-
+-- Per tenant (index range scans on each tenant's keys): whole UTC hours of the
+-- window from the rollup, the runs of its oldest, partial hour from the raw runs.
+-- 168 hours whatever the session TimeZone (interval days follow its DST).
 runs AS (
     SELECT
         r.tenant,
         r.problem_runs,
-        x.runs_7d
+        (
+            (
+                SELECT coalesce(sum(h.runs), 0)
+                FROM devdiag.rollup_tenant_hour AS h
+                WHERE
+                    h.tenant = r.tenant
+                    AND h.hour >= date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
+                    + interval '1 hour'
+            )
+            + (
+                SELECT count(*)
+                FROM devdiag.diag_run AS d
+                WHERE
+                    d.tenant = r.tenant
+                    AND d.ts > now() - interval '168 hours'
+                    AND d.ts < date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
+                    + interval '1 hour'
+            )
+            + (
+                SELECT count(*)
+                FROM devdiag.diag_run_archive AS a
+                WHERE
+                    a.tenant = r.tenant
+                    AND a.ts > now() - interval '168 hours'
+                    AND a.ts < date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
+                    + interval '1 hour'
+            )
+        )::bigint AS runs_7d
     FROM devdiag.rollup_tenant_total AS r
-    LEFT JOIN (
-        SELECT
-            x.tenant,
-            sum(x.runs)::bigint AS runs_7d
-        FROM recent AS x
-        GROUP BY x.tenant
-    ) AS x ON r.tenant = x.tenant
 ),
 
 fixes AS (
