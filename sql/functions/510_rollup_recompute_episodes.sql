@@ -9,10 +9,13 @@
 -- function 14.6 s, this loop 4.4 s (3.2 s of it the ordered read), a set-based
 -- recursive CTE over episodes (islands of same-preset reports, chains of
 -- openers) 54 s.
+DROP FUNCTION IF EXISTS devdiag.rollup_recompute_episodes(text[], text[], timestamptz[]);
+
 CREATE OR REPLACE FUNCTION devdiag.rollup_recompute_episodes(
     p_tenant text[],
     p_target text[],
-    p_from timestamptz[]
+    p_from timestamptz[],
+    p_reports boolean[]
 )
 RETURNS integer
 LANGUAGE plpgsql
@@ -23,6 +26,7 @@ DECLARE
     a_tenant text[];
     a_target text[];
     a_from timestamptz[];
+    a_reports boolean[];
     v_archive_max timestamptz;
     r record;
     cur_tk bigint := 0;
@@ -82,11 +86,12 @@ BEGIN
     -- upserts below go in one order.
     SELECT array_agg(x.tenant ORDER BY x.tenant, x.target_hash),
            array_agg(x.target_hash ORDER BY x.tenant, x.target_hash),
-           array_agg(x.t0 ORDER BY x.tenant, x.target_hash)
-    INTO a_tenant, a_target, a_from
+           array_agg(x.t0 ORDER BY x.tenant, x.target_hash),
+           array_agg(x.reports ORDER BY x.tenant, x.target_hash)
+    INTO a_tenant, a_target, a_from, a_reports
     FROM (
-        SELECT u.tenant, u.target_hash, min(u.t0) AS t0
-        FROM unnest(p_tenant, p_target, p_from) AS u (tenant, target_hash, t0)
+        SELECT u.tenant, u.target_hash, min(u.t0) AS t0, bool_or(u.reports) AS reports
+        FROM unnest(p_tenant, p_target, p_from, p_reports) AS u (tenant, target_hash, t0, reports)
         GROUP BY 1, 2
     ) AS x;
 
@@ -116,10 +121,15 @@ BEGIN
         OFFSET 0
     ) AS e;
 
+    -- A target with no stored episode ending at or after t0 had nothing open at
+    -- t0 and no report since (a report would have an episode there); if none of
+    -- its changed runs reports a problem either, replaying it yields nothing.
     FOR r IN
         WITH a AS (
             SELECT u.tenant, u.target_hash, u.t0, u.tk
-            FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS u (tenant, target_hash, t0, tk)
+            FROM unnest(a_tenant, a_target, a_from, a_reports) WITH ORDINALITY
+                AS u (tenant, target_hash, t0, reports, tk)
+            WHERE u.reports OR u.tk = ANY (coalesce(o_tk, '{}'))
         )
         -- kind 0: episodes open just before t0, with what they had seen until then
         SELECT
@@ -347,6 +357,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.rollup_recompute_episodes(text[], text[], timestamptz[]) IS
-'Replays remediation episodes of the given targets from the given times on (seeded with the episodes open then) '
+COMMENT ON FUNCTION devdiag.rollup_recompute_episodes(text[], text[], timestamptz[], boolean[]) IS
+'Replays remediation episodes of the given targets from the given times on (seeded with the episodes open then; '
+'p_reports: whether the changed run reports a problem) '
 'and applies the difference to rollup_ttr_episode, rollup_ttr_histogram and rollup_episode_stat; returns the episode rows changed.';

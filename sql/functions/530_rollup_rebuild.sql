@@ -92,7 +92,8 @@ BEGIN
     WHILE i <= coalesce(cardinality(v_tenant), 0) LOOP
         PERFORM devdiag.rollup_recompute_episodes(
             v_tenant[i:i + v_chunk - 1], v_target[i:i + v_chunk - 1],
-            array_fill('-infinity'::timestamptz, ARRAY[least(v_chunk, cardinality(v_tenant) - i + 1)])
+            array_fill('-infinity'::timestamptz, ARRAY[least(v_chunk, cardinality(v_tenant) - i + 1)]),
+            array_fill(TRUE, ARRAY[least(v_chunk, cardinality(v_tenant) - i + 1)])
         );
         i := i + v_chunk;
     END LOOP;

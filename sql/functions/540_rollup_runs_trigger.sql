@@ -34,6 +34,7 @@ DECLARE
     e_tenant text[];
     e_target text[];
     e_ts timestamptz[];
+    e_reports boolean[];
     e_fp text;
 BEGIN
     IF v_note <> '' THEN
@@ -73,10 +74,11 @@ BEGIN
             FROM (SELECT DISTINCT x.tenant FROM new_rows AS x) AS t
         )
         SELECT array_agg(n.tenant), array_agg(n.target_hash), array_agg(n.ts),
+            array_agg(jsonb_array_length(n.problems) > 0),
             CASE WHEN NOT v_live AND v_note <> '' THEN
                 count(*)::text || ':' || md5(string_agg(format('%L/%s', n.tenant, n.id), ',' ORDER BY n.tenant, n.id))
             END
-        INTO e_tenant, e_target, e_ts, e_fp
+        INTO e_tenant, e_target, e_ts, e_reports, e_fp
         FROM new_rows AS n
         INNER JOIN mx ON n.tenant = mx.tenant
         WHERE mx.max_id IS NULL OR n.id > mx.max_id OR NOT (
@@ -102,7 +104,7 @@ BEGIN
         FROM old_rows AS o;
         WITH x AS MATERIALIZED (
             SELECT
-                o.tenant, o.id, o.target_hash, o.ts,
+                o.tenant, o.id, o.target_hash, o.ts, jsonb_array_length(o.problems) > 0 AS reports,
                 CASE WHEN v_live THEN EXISTS (
                     SELECT FROM devdiag.diag_run_archive AS k
                     WHERE k.tenant = o.tenant AND k.id = o.id
@@ -118,11 +120,12 @@ BEGIN
             array_agg(x.tenant) FILTER (WHERE NOT x.kept),
             array_agg(x.target_hash) FILTER (WHERE NOT x.kept),
             array_agg(x.ts) FILTER (WHERE NOT x.kept),
+            array_agg(x.reports) FILTER (WHERE NOT x.kept),
             CASE WHEN v_live AND bool_or(x.kept) THEN
                 count(*) FILTER (WHERE x.kept)::text || ':'
                 || md5(string_agg(format('%L/%s', x.tenant, x.id), ',' ORDER BY x.tenant, x.id) FILTER (WHERE x.kept))
             END
-        INTO e_tenant, e_target, e_ts, v_moved
+        INTO e_tenant, e_target, e_ts, e_reports, v_moved
         FROM x;
 
     ELSE  -- UPDATE: the old version leaves, the new one enters
@@ -146,13 +149,14 @@ BEGIN
                 SELECT n.tenant, n.id, n.ts, n.target_hash, n.preset, n.problems FROM new_rows AS n
             )
         )
-        SELECT array_agg(c.tenant), array_agg(c.target_hash), array_agg(c.ts)
-        INTO e_tenant, e_target, e_ts
+        SELECT array_agg(c.tenant), array_agg(c.target_hash), array_agg(c.ts),
+            array_agg(jsonb_array_length(c.problems) > 0)
+        INTO e_tenant, e_target, e_ts, e_reports
         FROM changed AS c;
     END IF;
 
     PERFORM devdiag.rollup_count_runs(c_tenant, c_ts, c_env, c_problems, c_sign);
-    PERFORM devdiag.rollup_recompute_episodes(e_tenant, e_target, e_ts);
+    PERFORM devdiag.rollup_recompute_episodes(e_tenant, e_target, e_ts, e_reports);
     IF v_moved IS NOT NULL THEN
         PERFORM set_config('devdiag.rollup_moved', v_moved, TRUE);
     END IF;
