@@ -58,7 +58,10 @@ class Cluster:
         return name
 
     def drop(self, name: str) -> None:
-        self.janitor(name).drop()
+        # As the cluster superuser: a superuser session (pg_cron's worker, a
+        # restore's superuser step) may still be connected, and only a
+        # superuser may terminate it before DROP DATABASE.
+        DatabaseJanitor(user="postgres", host=self.host, port=self.port, dbname=name).drop()
 
 
 def pytest_report_header(config):
