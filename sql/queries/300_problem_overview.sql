@@ -1,22 +1,7 @@
 -- Answers: which problems did the runs report in the window, on how many UTC days, and what share of all runs?
 -- Parameters (psql -v NAME=VALUE, all optional): tenant (default: every tenant you may read);
 -- from, to: UTC dates, both included (default: the last `days` UTC days up to today; days defaults to 30).
-\if :{?tenant}
-\else
-\set tenant ''
-\endif
-\if :{?days}
-\else
-\set days 30
-\endif
-\if :{?from}
-\else
-SELECT (devdiag.utc_day(now()) - :'days'::integer + 1)::text AS "from" \gset
-\endif
-\if :{?to}
-\else
-SELECT devdiag.utc_day(now())::text AS "to" \gset
-\endif
+\ir include/window_params.psql
 WITH problems AS (
     SELECT
         pc.problem_code,

@@ -1,22 +1,7 @@
 -- Answers: for each problem reported in the window, which learned fixes to try first: rank, successes, mean confidence and its tier?
 -- Parameters (psql -v NAME=VALUE, all optional): tenant (default: every tenant you may read);
 -- from, to: UTC dates, both included (default: the last `days` UTC days up to today; days defaults to 30).
-\if :{?tenant}
-\else
-\set tenant ''
-\endif
-\if :{?days}
-\else
-\set days 30
-\endif
-\if :{?from}
-\else
-SELECT (devdiag.utc_day(now()) - :'days'::integer + 1)::text AS "from" \gset
-\endif
-\if :{?to}
-\else
-SELECT devdiag.utc_day(now())::text AS "to" \gset
-\endif
+\ir include/window_params.psql
 -- Fix outcomes are the learner's cumulative state (support only grows), so the
 -- window selects the problems, not the successes.
 WITH reported AS (
