@@ -184,7 +184,9 @@ class LocalCluster:
             return cls(Path(st["datadir"]), Path(st["bindir"]), st["port"], Path(st["sockdir"]))
         bindir = find_bindir()
         base = cls.base_dir("project")
-        port = free_port()
+        # As root the data lives under /tmp and can outlive .devdiag/ (a fresh
+        # clone at the same path): adopt that cluster's port instead of a new one.
+        port = configured_port(base / "data") or free_port()
         cluster = cls(base / "data", bindir, port, base)
         STATE_DIR.mkdir(exist_ok=True)
         state_file.write_text(json.dumps({
@@ -306,6 +308,16 @@ class LocalCluster:
                 from psycopg import sql
 
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER devdiag").format(sql.Identifier(dbname)))
+
+
+def configured_port(datadir: Path) -> int | None:
+    """The port an existing cluster of ours was configured with, if any."""
+    conf = datadir / "postgresql.conf"
+    if not conf.exists():
+        return None
+    ports = [ln.split("=", 1)[1].strip() for ln in conf.read_text().splitlines()
+             if ln.startswith("port = ")]
+    return int(ports[-1]) if ports else None
 
 
 def free_port() -> int:
