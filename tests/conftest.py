@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from pytest_postgresql.janitor import DatabaseJanitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,8 +54,16 @@ class Cluster:
                                template_dbname=template, as_template=as_template)
 
     def clone(self) -> str:
+        # As the cluster superuser, owned by the owner role: cloning first ends
+        # every session on the template, and one of them may be an autovacuum
+        # worker, which only a superuser may terminate (the janitor, connected
+        # as the owner, failed CI on exactly that).
         name = f"t_{uuid.uuid4().hex[:12]}"
-        self.janitor(name, template=TEMPLATE).init()
+        with psycopg.connect(self.superuser_dsn(), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = %s AND pid <> pg_backend_pid()", (TEMPLATE,))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER devdiag").format(
+                sql.Identifier(name), sql.Identifier(TEMPLATE)))
         return name
 
     def drop(self, name: str) -> None:
