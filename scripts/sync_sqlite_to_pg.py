@@ -682,6 +682,22 @@ FROM pg_temp.sync_stage_fix AS f
 GROUP BY f.tenant, f.problem_code, f.fix_code, f.env_fp
 """
 
+# The source's stored state of staged pair p. Two branches, because an index
+# lookup cannot take "env_fp IS NOT DISTINCT FROM": as one condition the probe
+# read every environment of the (tenant, problem, fix) and filtered, which made
+# an incremental sync of 6,700 changed pairs take 11 s instead of 0.3 s.
+PAIR_STATE_OF = """
+        SELECT s.id, s.support, s.confidence, s.notes, s.last_credited_at
+        FROM devdiag.fix_outcome_source AS s
+        WHERE s.tenant = p.tenant AND s.source_id = %(source)s AND s.problem_code = p.problem_code
+          AND s.fix_code = p.fix_code AND s.env_fp = p.env_fp
+        UNION ALL
+        SELECT s.id, s.support, s.confidence, s.notes, s.last_credited_at
+        FROM devdiag.fix_outcome_source AS s
+        WHERE p.env_fp IS NULL AND s.tenant = p.tenant AND s.source_id = %(source)s
+          AND s.problem_code = p.problem_code AND s.fix_code = p.fix_code AND s.env_fp IS NULL
+    """
+
 # For pairs whose support, confidence or notes changed since the source's last
 # sync: remember the new state, add the growth (never the whole total) to
 # fix_outcome, and move its ts to when the pair was last credited.
@@ -692,10 +708,7 @@ WITH changed AS (
                 WHEN p.support > o.support THEN %(seen_at)s
                 ELSE o.last_credited_at END AS credited_at
     FROM pg_temp.sync_stage_pair AS p
-    LEFT JOIN devdiag.fix_outcome_source AS o
-        ON o.tenant = p.tenant AND o.source_id = %(source)s
-        AND o.problem_code = p.problem_code AND o.fix_code = p.fix_code
-        AND o.env_fp IS NOT DISTINCT FROM p.env_fp
+    LEFT JOIN LATERAL (""" + PAIR_STATE_OF + """) AS o ON true
     WHERE p.pair_no BETWEEN %(lo)s AND %(hi)s
       AND (o.id IS NULL OR o.support <> p.support OR o.confidence <> p.confidence
            OR o.notes IS DISTINCT FROM p.notes)
@@ -740,10 +753,7 @@ SELECT (SELECT count(*) FROM state), (SELECT count(*) FROM grown), (SELECT count
 COUNT_CHANGED_PAIRS = """
 SELECT count(*)
 FROM pg_temp.sync_stage_pair AS p
-LEFT JOIN devdiag.fix_outcome_source AS o
-    ON o.tenant = p.tenant AND o.source_id = %(source)s
-    AND o.problem_code = p.problem_code AND o.fix_code = p.fix_code
-    AND o.env_fp IS NOT DISTINCT FROM p.env_fp
+LEFT JOIN LATERAL (""" + PAIR_STATE_OF + """) AS o ON true
 WHERE o.id IS NULL OR o.support <> p.support OR o.confidence <> p.confidence OR o.notes IS DISTINCT FROM p.notes
 """
 
