@@ -134,9 +134,13 @@ def write_store(path: Path, gen: Generator) -> None:
 def append_activity(path: Path, gen: Generator, runs: int) -> None:
     """What DevDiag does between two syncs: new runs, and fixes credited again."""
     conn = sqlite3.connect(path, isolation_level=None)
+    # After the store's newest run, as DevDiag appends them (a --store made by
+    # another generator ends elsewhere than NOW; runs before its end would be
+    # late runs, a different and rarer case).
+    newest = conn.execute("SELECT max(ts) FROM diag_run").fetchone()[0] or NOW - 86_400
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO diag_run (ts, tenant, target_hash, env_fp, problems, evidence, preset) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", gen.run_rows(gen.runs, runs, NOW - 86_400, NOW))
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", gen.run_rows(gen.runs, runs, newest + 1, newest + 86_400))
     conn.execute("UPDATE fix_outcome SET support = support + 1, confidence = min(1.0, confidence + 0.01) "
                  "WHERE id % 10 = 0")
     conn.execute("COMMIT")
@@ -231,7 +235,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tenants", type=int, default=20)
     ap.add_argument("--days", type=int, default=180)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--batch-rows", type=int, default=20_000)
+    ap.add_argument("--batch-rows", type=int, default=50_000)
     ap.add_argument("--store", help="SQLite file to use or create (default: a temporary file)")
     ap.add_argument("--keep", action="store_true", help="keep the generated store")
     ap.add_argument("--out", help="also write the result table to this file")

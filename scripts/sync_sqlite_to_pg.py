@@ -1247,7 +1247,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--source", help="name of this store in the warehouse (default: SYNC_SOURCE, "
                                      "learn.sync.source, derived from the store)")
     ap.add_argument("--config", help="devdiag.yaml to read (default: DEVDIAG_CONFIG, ./devdiag.yaml)")
-    ap.add_argument("--batch-rows", type=int, default=20_000, help="runs per COPY batch and commit (default 20000)")
+    ap.add_argument("--batch-rows", type=int, default=50_000, help="runs per COPY batch and commit (default 50000)")
     ap.add_argument("--busy-timeout", type=float, default=30.0,
                     help="seconds to wait for a SQLite file locked by a writer (default 30)")
     ap.add_argument("--quiet", action="store_true", help="print only the summary line (for cron)")
