@@ -14,7 +14,10 @@
 -- archive; it leaves the moved keys' fingerprint in devdiag.rollup_moved for
 -- the very next call, the archive INSERT, which then knows those rows came from
 -- live and replays nothing. Every call clears the note first, so it never
--- outlives the statement that left it.
+-- outlives the statement that left it. Any session may set that setting, a
+-- writer too; it is consulted only when rows enter the archive, which only the
+-- owner and its retention functions may do, so a forged note cannot make the
+-- rollups skip a writer's runs (tests/rollups/test_rollups_move_note.py).
 CREATE OR REPLACE FUNCTION devdiag.rollup_runs_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
