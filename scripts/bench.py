@@ -44,7 +44,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sample_data  # noqa: E402
-from devdiag_env import ROOT, LocalCluster, find_bindir, free_port, server_version  # noqa: E402
+from devdiag_env import (  # noqa: E402
+    ROOT, LocalCluster, dedicated_memory_settings, find_bindir, free_port, server_version,
+)
 
 QUERIES_DIR = ROOT / "sql" / "queries"
 # Contract views and the references computed from raw runs (same columns).
@@ -277,7 +279,10 @@ def measure_file(dsn: str, path: Path, reps: int, ref_reps: int, timeout_s: int,
     if ref_sql == sql:
         out.update(ref_median_ms=None, ratio=None, same_rows=None, note="reads raw runs directly (no rollup)")
         return out
-    ref_path = work / f"ref_{path.name}"
+    # next to a copy of include/, which the 3xx files read with \ir
+    qdir = work / "queries"
+    shutil.copytree(QUERIES_DIR / "include", qdir / "include", dirs_exist_ok=True)
+    ref_path = qdir / f"ref_{path.name}"
     ref_path.write_text(ref_sql)
     try:
         slow, ref_rows = psql_run(dsn, ref_path, 1, timeout_s)
@@ -291,7 +296,7 @@ def measure_file(dsn: str, path: Path, reps: int, ref_reps: int, timeout_s: int,
     same = sorted(rows.splitlines()) == sorted(ref_rows.splitlines())
     if not same and re.search(r"\bLIMIT\b", sql, re.IGNORECASE):
         # ties at the cut may be broken differently: compare the whole ordered input instead
-        whole, whole_ref = work / f"all_{path.name}", work / f"all_ref_{path.name}"
+        whole, whole_ref = qdir / f"all_{path.name}", qdir / f"all_ref_{path.name}"
         whole.write_text(strip_limit(sql))
         whole_ref.write_text(strip_limit(ref_sql))
         same = sorted(psql_run(dsn, whole, 1, timeout_s)[1].splitlines()) == sorted(
@@ -424,6 +429,8 @@ def render(res: dict) -> str:
         f"{res['finished_at']} · commit {m['commit']} · {res['server']}",
         f"Machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB RAM ({m['os']}); "
         f"load average {res['load_avg_start']} at start, {res['load_avg_end']} at end (the machine is shared).",
+        "Server: a throwaway cluster configured as a dedicated server for this machine ("
+        + ", ".join(f"{k}={v}" for k, v in res.get("server_settings", {}).items()) + ").",
         f"Data: {s['runs_generated']:,} runs generated over {s['days']} days, {s['tenants']} tenants of skewed sizes "
         f"(seed {s['seed']}), {s['fix_outcomes']:,} fix outcomes, {s['episodes']:,} remediation episodes.",
         "",
@@ -512,8 +519,10 @@ def main(argv=None) -> int:
     bindir = find_bindir()
     base = LocalCluster.base_dir(f"bench-{os.getpid()}")
     cluster = LocalCluster(base / "data", bindir, free_port(), base)
+    cluster.settings = dedicated_memory_settings()
     cluster.cron_database = "devdiag_bench_cron"
     res["server"] = server_version(bindir)
+    res["server_settings"] = dict(cluster.settings, fsync="off", synchronous_commit="off")
     try:
         dsn = cluster.ensure_running()
         postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])

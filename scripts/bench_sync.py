@@ -37,7 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from devdiag_env import ROOT, LocalCluster, find_bindir, free_port, server_version  # noqa: E402
+from devdiag_env import (  # noqa: E402
+    ROOT, LocalCluster, dedicated_memory_settings, find_bindir, free_port, server_version,
+)
 
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS diag_run(id INTEGER PRIMARY KEY, ts INTEGER, tenant TEXT, target_hash TEXT,
@@ -258,6 +260,7 @@ def main(argv=None) -> int:
     bindir = find_bindir()
     base = LocalCluster.base_dir(f"bench-sync-{os.getpid()}")
     cluster = LocalCluster(base / "data", bindir, free_port(), base)
+    cluster.settings = dedicated_memory_settings()
     cluster.cron_database = "postgres"
     try:
         dsn = cluster.ensure_running()

@@ -91,3 +91,14 @@ def test_low_fix_success_alert_fires_on_low_confidence_with_support(pg, fresh_db
     res = psql(dsn, ROOT / "sql/queries/210_alert_low_fix_success.sql")
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["XFO_DENY|bad_fix|0.3"]
+
+
+def test_ttr_distribution_counts_the_resolved_episodes_of_v_ttr_days(pg, sample_db):
+    """The TTR distribution (read from the histogram rollup) equals a count of v_ttr_days per ttr_days."""
+    res = psql(pg.dsn(sample_db), ROOT / "sql/queries/120_ttr_distribution.sql")
+    assert res.returncode == 0, res.stderr
+    got = [tuple(int(v) for v in ln.split("|")) for ln in res.stdout.split()]
+    with psycopg.connect(pg.dsn(sample_db)) as conn:
+        want = conn.execute("SELECT ttr_days, count(*) FROM devdiag.v_ttr_days GROUP BY 1 ORDER BY 1").fetchall()
+    assert got == [tuple(r) for r in want]
+    assert len(got) > 1
