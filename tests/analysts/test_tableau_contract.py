@@ -27,6 +27,8 @@ CONTRACT_VIEWS = [
     "v_ttr_days", "v_open_problems", "v_tenant_health",
 ]
 BRIDGE_VIEWS = ["v_run_problem"]
+# pre-aggregated for the TTR histogram dashboard (docs/TABLEAU.md)
+HISTOGRAM_VIEWS = ["v_ttr_histogram"]
 
 
 def analyst_views() -> list[str]:
@@ -39,7 +41,7 @@ def analyst_views() -> list[str]:
     return names
 
 
-TABLEAU_VIEWS = CONTRACT_VIEWS + BRIDGE_VIEWS + analyst_views()
+TABLEAU_VIEWS = CONTRACT_VIEWS + BRIDGE_VIEWS + HISTOGRAM_VIEWS + analyst_views()
 
 # Base types (after resolving domains) that map onto Tableau's data types.
 TABLEAU_TYPES = {
