@@ -281,7 +281,8 @@ def measure_file(dsn: str, path: Path, reps: int, ref_reps: int, timeout_s: int,
         return out
     # next to a copy of include/, which the 3xx files read with \ir
     qdir = work / "queries"
-    shutil.copytree(QUERIES_DIR / "include", qdir / "include", dirs_exist_ok=True)
+    if not (qdir / "include").exists():
+        shutil.copytree(QUERIES_DIR / "include", qdir / "include")
     ref_path = qdir / f"ref_{path.name}"
     ref_path.write_text(ref_sql)
     try:
