@@ -7,6 +7,13 @@ can forge the note. These tests act as that writer: the forged note is
 ignored for runs inserted into ``diag_run`` (only an INSERT into the archive
 consults it, and a writer may neither insert there nor run the archive
 functions), and every view still equals its raw-data reference.
+
+The retention job's own moves skip the rollups altogether: archive_runs_batch
+sets ``devdiag.rollup_move_xact`` to its transaction id for its move
+statement. That is honoured only for DELETE on diag_run and INSERT into
+diag_run_archive, which a writer may not do, and never with another
+transaction's id; these tests check both sides, and that the job really takes
+the fast path.
 """
 
 from __future__ import annotations
@@ -71,3 +78,91 @@ def test_a_writer_cannot_make_the_archive_insert_that_reads_the_note(pg, fresh_d
         w.execute("SET devdiag.rollup_moved = '1:00000000000000000000000000000000'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             w.execute(stmt)
+
+
+def _seed_runs(conn, n_targets: int = 3) -> None:
+    """A few targets whose runs open and close episodes, all older than a day."""
+    now = datetime.now(timezone.utc)
+    rows = []
+    rid = 0
+    for t in range(n_targets):
+        target = hashlib.sha256(f"move/{t}".encode()).hexdigest()
+        for h in range(6):
+            rid += 1
+            rows.append((rid, now - timedelta(days=3, hours=10 - h), TENANT, target,
+                         Jsonb(["CSP", "XFO"] if h % 3 == 0 else (["CSP"] if h % 3 == 1 else []))))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset) "
+            "VALUES (%s, %s, %s, %s, %s, 'app')", rows)
+
+
+def test_a_writer_who_sets_the_move_id_still_gets_its_runs_counted(pg, fresh_db, writer_login):
+    now = datetime.now(timezone.utc)
+    with psycopg.connect(pg.dsn(fresh_db), user=writer_login) as w:
+        w.execute("SELECT set_config('devdiag.rollup_move_xact', pg_current_xact_id()::text, true)")
+        w.execute(
+            "INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset) "
+            "VALUES (7, %s, %s, %s, '[\"CSP\"]', 'app')", (now, TENANT, TARGET))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            w.execute("DELETE FROM devdiag.diag_run")
+        w.rollback()
+        w.execute("SELECT set_config('devdiag.rollup_move_xact', pg_current_xact_id()::text, true)")
+        w.execute(
+            "INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset) "
+            "VALUES (7, %s, %s, %s, '[\"CSP\"]', 'app')", (now, TENANT, TARGET))
+        w.commit()
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        assert owner.execute(
+            "SELECT sum(runs) FROM devdiag.v_problem_counts WHERE tenant = %s", (TENANT,)).fetchone() == (1,)
+        assert owner.execute("SELECT count(*) FROM devdiag.v_open_problems").fetchone() == (1,)
+        assert mismatches(owner) == {}
+
+
+def test_a_move_id_left_from_another_transaction_does_not_skip_a_delete(pg, fresh_db):
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        _seed_runs(owner)
+        owner.commit()
+        # set for the whole session, in an earlier transaction: its id never matches again
+        owner.execute("SELECT set_config('devdiag.rollup_move_xact', pg_current_xact_id()::text, false)")
+        owner.commit()
+        owner.execute("DELETE FROM devdiag.diag_run WHERE id % 4 = 0")
+        owner.commit()
+        assert owner.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (14,)
+        assert mismatches(owner) == {}
+
+
+def _view_rows(conn, views) -> dict[str, list]:
+    return {v: conn.execute(f"SELECT * FROM devdiag.{v} ORDER BY 1, 2, 3").fetchall() for v in views}  # noqa: S608
+
+
+def test_the_retention_move_takes_the_fast_path_and_changes_no_view(pg, fresh_db):
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        _seed_runs(owner)
+        owner.commit()
+        before = _view_rows(owner, ("v_problem_counts", "v_ttr_days", "v_open_problems", "v_problem_episodes"))
+    with psycopg.connect(pg.superuser_dsn(fresh_db)) as su:
+        su.execute("SET TimeZone = 'UTC'")
+        su.execute("SET track_functions = 'all'")
+        su.execute("SET ROLE devdiag")
+        moved = su.execute("SELECT devdiag.archive_runs_batch(7, now() - interval '1 day')").fetchone()[0]
+        calls = dict(su.execute(
+            "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'devdiag'").fetchall())
+        su.commit()
+    assert moved == 7
+    # the triggers fired and returned at once: no count and no episode work
+    assert calls.get("rollup_runs_trigger") == 2
+    assert "rollup_count_runs" not in calls and "rollup_recompute_episodes" not in calls
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        assert owner.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone() == (7,)
+        assert _view_rows(owner, before) == before
+        assert mismatches(owner) == {}
+        # and a DELETE by hand after the move is counted again
+        owner.execute("DELETE FROM devdiag.diag_run_archive WHERE id = 1")
+        owner.execute("DELETE FROM devdiag.diag_run WHERE id = 18")
+        owner.commit()
+        assert mismatches(owner) == {}
