@@ -5,6 +5,10 @@
 -- episodes that differ are deleted and inserted. One ordered query feeds all
 -- targets at once; the loop keeps its state in arrays (the reference keeps it
 -- in jsonb), which is what makes it several times faster.
+-- Episode numbers (episode_no, 1, 2, ... per target and problem) can only
+-- change from t0 on too: the episodes ended before t0 keep theirs, and the
+-- replayed ones are numbered on from the last of those (one index probe per
+-- target and problem, only where no stored episode after t0 gives it).
 -- Measured on 1M generated runs, all targets from the start: the reference
 -- function 14.6 s, this loop 4.4 s (3.2 s of it the ordered read), a set-based
 -- recursive CTE over episodes (islands of same-preset reports, chains of
@@ -61,6 +65,7 @@ DECLARE
     o_sid bigint[];
     o_eid bigint[];
     o_ttr integer[];
+    o_no integer[];
     -- the difference to apply: sign -1 = episode gone, 1 = episode added
     g_sign integer[];
     g_tenant text[];
@@ -73,6 +78,7 @@ DECLARE
     g_sid bigint[];
     g_eid bigint[];
     g_ttr integer[];
+    g_no integer[];
     z_hist_tenant text[];
     z_hist_code text[];
     z_hist_ttr integer[];
@@ -109,12 +115,12 @@ BEGIN
     -- index probe per target instead of sorting the whole table.)
     SELECT array_agg(a.tk), array_agg(e.problem_code), array_agg(e.preset), array_agg(e.started_at),
         array_agg(e.last_seen), array_agg(e.resolved_at), array_agg(e.start_run_id), array_agg(e.end_run_id),
-        array_agg(e.ttr_days)
-    INTO o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr
+        array_agg(e.ttr_days), array_agg(e.episode_no)
+    INTO o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no
     FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS a (tenant, target_hash, t0, tk)
     CROSS JOIN LATERAL (
         SELECT x.problem_code, x.preset, x.started_at, x.last_seen, x.resolved_at, x.start_run_id,
-            x.end_run_id, x.ttr_days
+            x.end_run_id, x.ttr_days, x.episode_no
         FROM devdiag.rollup_ttr_episode AS x
         WHERE x.tenant = a.tenant AND x.target_hash = a.target_hash
             AND coalesce(x.resolved_at, 'infinity') >= a.t0
@@ -231,22 +237,53 @@ BEGIN
 
     -- Replace what changed: episodes of these targets not ended before t0.
     WITH a AS (
-        SELECT u.tenant, u.target_hash, u.tk
-        FROM unnest(a_tenant, a_target) WITH ORDINALITY AS u (tenant, target_hash, tk)
+        SELECT u.tenant, u.target_hash, u.t0, u.tk
+        FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS u (tenant, target_hash, t0, tk)
+    ),
+    o AS (
+        SELECT x.*
+        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no)
+            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid, ttr, no)
     ),
     old AS (
         SELECT a.tenant, a.target_hash, x.code AS problem_code, x.preset, x.started_at, x.last_seen,
-            x.resolved_at, x.sid AS start_run_id, x.eid AS end_run_id, x.ttr AS ttr_days
-        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr)
-            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid, ttr)
+            x.resolved_at, x.sid AS start_run_id, x.eid AS end_run_id, x.ttr AS ttr_days, x.no AS episode_no
+        FROM o AS x
         INNER JOIN a ON x.tk = a.tk
+    ),
+    ne AS (
+        SELECT
+            x.*,
+            row_number() OVER (PARTITION BY x.tk, x.code ORDER BY x.started_at, x.sid) AS rn
+        FROM unnest(e_tk, e_code, e_preset, e_start, e_last, e_end, e_sid, e_eid)
+            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid)
+    ),
+    -- the number of the last episode ended before t0 (the stored episodes
+    -- after t0 are numbered on from it, or else one probe finds it)
+    base AS (
+        SELECT
+            k.tk, k.code,
+            coalesce(
+                (SELECT min(o.no) - 1 FROM o WHERE o.tk = k.tk AND o.code = k.code),
+                (
+                    SELECT p.episode_no FROM devdiag.rollup_ttr_episode AS p
+                    WHERE p.tenant = a.tenant AND p.target_hash = a.target_hash AND p.problem_code = k.code
+                        AND coalesce(p.resolved_at, 'infinity') < a.t0
+                    ORDER BY p.started_at DESC, p.start_run_id DESC
+                    LIMIT 1
+                ),
+                0
+            ) AS n0
+        FROM (SELECT DISTINCT ne.tk, ne.code FROM ne) AS k
+        INNER JOIN a ON k.tk = a.tk
     ),
     new AS (
         SELECT a.tenant, a.target_hash, x.code, x.preset, x.started_at, x.last_seen, x.resolved_at,
-            x.sid, x.eid, devdiag.utc_day(x.resolved_at) - devdiag.utc_day(x.started_at)
-        FROM unnest(e_tk, e_code, e_preset, e_start, e_last, e_end, e_sid, e_eid)
-            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid)
+            x.sid, x.eid, devdiag.utc_day(x.resolved_at) - devdiag.utc_day(x.started_at),
+            (b.n0 + x.rn)::integer
+        FROM ne AS x
         INNER JOIN a ON x.tk = a.tk
+        INNER JOIN base AS b ON x.tk = b.tk AND x.code = b.code
     ),
     g AS (
         SELECT -1 AS sign, d.* FROM (SELECT * FROM old EXCEPT ALL SELECT * FROM new) AS d
@@ -255,30 +292,30 @@ BEGIN
     )
     SELECT array_agg(g.sign), array_agg(g.tenant), array_agg(g.target_hash), array_agg(g.problem_code),
         array_agg(g.preset), array_agg(g.started_at), array_agg(g.last_seen), array_agg(g.resolved_at),
-        array_agg(g.start_run_id), array_agg(g.end_run_id), array_agg(g.ttr_days)
-    INTO g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr
+        array_agg(g.start_run_id), array_agg(g.end_run_id), array_agg(g.ttr_days), array_agg(g.episode_no)
+    INTO g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no
     FROM g;
     IF g_sign IS NULL THEN
         RETURN 0;
     END IF;
     v_changed := cardinality(g_sign);
 
-    -- An episode that only moved on (new last_seen, now resolved) keeps its
-    -- key: update it in place; the others go or come.
+    -- An episode that only moved on (new last_seen, now resolved, renumbered)
+    -- keeps its key: update it in place; the others go or come.
     WITH g AS MATERIALIZED (
         SELECT
             g.*,
             count(*) OVER (
                 PARTITION BY g.tenant, g.target_hash, g.problem_code, g.started_at, g.start_run_id
             ) = 2 AS paired
-        FROM unnest(g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr)
+        FROM unnest(g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no)
             AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
-                start_run_id, end_run_id, ttr_days)
+                start_run_id, end_run_id, ttr_days, episode_no)
     ),
     upd AS (
         UPDATE devdiag.rollup_ttr_episode AS e
         SET preset = m.preset, last_seen = m.last_seen, resolved_at = m.resolved_at,
-            end_run_id = m.end_run_id, ttr_days = m.ttr_days
+            end_run_id = m.end_run_id, ttr_days = m.ttr_days, episode_no = m.episode_no
         FROM g AS m
         WHERE m.sign = 1 AND m.paired
             AND e.tenant = m.tenant AND e.target_hash = m.target_hash AND e.problem_code = m.problem_code
@@ -293,10 +330,10 @@ BEGIN
     )
     INSERT INTO devdiag.rollup_ttr_episode (
         tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
-        start_run_id, end_run_id, ttr_days
+        start_run_id, end_run_id, ttr_days, episode_no
     )
     SELECT g.tenant, g.target_hash, g.problem_code, g.preset, g.started_at, g.last_seen, g.resolved_at,
-        g.start_run_id, g.end_run_id, g.ttr_days
+        g.start_run_id, g.end_run_id, g.ttr_days, g.episode_no
     FROM g
     WHERE g.sign = 1 AND NOT g.paired;
 

@@ -27,7 +27,10 @@ resolved AS (
         count(*)::bigint AS episodes_resolved,
         avg(t.ttr_days)::double precision AS avg_ttr_days
     FROM devdiag.v_ttr_days AS t
-    WHERE t.first_zero_day BETWEEN :'from'::date AND :'to'::date
+    -- first_zero_day BETWEEN from AND to, said so that the index on resolved_at serves it
+    WHERE
+        t.resolved_at >= (:'from'::date::timestamp AT TIME ZONE 'UTC')
+        AND t.resolved_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
     GROUP BY t.tenant
 ),
 

@@ -18,16 +18,8 @@ SELECT
     devdiag.utc_day(e.resolved_at) AS first_zero_day,
     e.resolved_at IS NULL AS is_open,
     -- the row_number() over (tenant, target, problem) by (started_at, start_run_id),
-    -- counted on the rollup's primary key so filters reach the table first
-    (
-        1 + (
-            SELECT count(*)
-            FROM devdiag.rollup_ttr_episode AS p
-            WHERE
-                p.tenant = e.tenant AND p.target_hash = e.target_hash AND p.problem_code = e.problem_code
-                AND (p.started_at, p.start_run_id) < (e.started_at, e.start_run_id)
-        )
-    )::integer AS episode_no,
+    -- kept by the episode replay
+    e.episode_no,
     (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
     round((extract(EPOCH FROM e.resolved_at - e.started_at) / 3600)::numeric, 4) AS ttr_hours
 FROM devdiag.rollup_ttr_episode AS e;

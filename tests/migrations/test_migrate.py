@@ -118,3 +118,37 @@ def test_concurrent_migrates_never_half_apply(pg, fresh_db):
     assert errors == []
     assert "v_tenant_health" in views(dsn)
     assert "no pending migrations" in run(dsn, "apply")
+
+
+def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
+    """0042 adds rollup_ttr_episode.episode_no to a warehouse that has episodes, numbering them as the reference does."""
+    dsn = pg.dsn(fresh_db)
+    with psycopg.connect(dsn) as conn:
+        # two targets, the problem coming and going several times on each
+        conn.execute("""
+            INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
+            SELECT g, timestamptz '2026-01-01 00:00Z' + g * interval '1 hour', 'acme',
+                repeat(CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END, 64),
+                CASE WHEN g % 7 < 3 THEN '["CSP"]' ELSE '[]' END::jsonb, 'app'
+            FROM generate_series(1, 60) AS g
+        """)
+    # back to the step before 0042 (one rollback per step, newest first)
+    for _ in range(20):
+        if "0042_add_episode_no_to_rollup_ttr_episode" in run(dsn, "rollback"):
+            break
+    else:
+        pytest.fail("0042 was never rolled back")
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = 'devdiag.rollup_ttr_episode'::regclass "
+            "AND attname = 'episode_no' AND NOT attisdropped").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone()[0] >= 8
+    assert "applying 0042_add_episode_no_to_rollup_ttr_episode" in run(dsn)
+    with psycopg.connect(dsn) as conn:
+        only = conn.execute("""
+            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_problem_episodes
+            EXCEPT ALL
+            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_ref_problem_episodes
+        """).fetchall()
+        assert only == []
+        assert conn.execute("SELECT max(episode_no) FROM devdiag.v_problem_episodes").fetchone()[0] >= 4
