@@ -264,7 +264,7 @@ BEGIN
         SELECT
             k.tk, k.code,
             coalesce(
-                (SELECT min(o.no) - 1 FROM o WHERE o.tk = k.tk AND o.code = k.code),
+                m.n0,
                 (
                     SELECT p.episode_no FROM devdiag.rollup_ttr_episode AS p
                     WHERE p.tenant = a.tenant AND p.target_hash = a.target_hash AND p.problem_code = k.code
@@ -276,6 +276,9 @@ BEGIN
             ) AS n0
         FROM (SELECT DISTINCT ne.tk, ne.code FROM ne) AS k
         INNER JOIN a ON k.tk = a.tk
+        LEFT JOIN (
+            SELECT o.tk, o.code, min(o.no) - 1 AS n0 FROM o GROUP BY o.tk, o.code
+        ) AS m ON k.tk = m.tk AND k.code = m.code
     ),
     new AS (
         SELECT a.tenant, a.target_hash, x.code, x.preset, x.started_at, x.last_seen, x.resolved_at,
