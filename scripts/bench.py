@@ -466,7 +466,8 @@ def render(res: dict) -> str:
     if "runs_moved" in ar:
         lines += ["| runs | runs moved | batches | total | longest batch | views unchanged |",
                   "|---|---:|---:|---:|---:|---|",
-                  f"| {ar['day']} | {ar['runs_moved']:,} | {ar['batches']} calls of up to {ar['batch_size']:,} (the last finds none) | "
+                  f"| {ar['day']} | {ar['runs_moved']:,} | "
+                  f"{ar['batches']} calls of up to {ar['batch_size']:,} (the last finds none) | "
                   f"{ar['seconds']:.2f} s | {fmt_ms(ar['longest_batch_ms'])} | "
                   f"{'yes' if ar['views_unchanged'] else '**no**'} |"]
     else:

@@ -11,9 +11,9 @@ SELECT
     round(percentile_cont(0.9) WITHIN GROUP (ORDER BY t.ttr_hours)::numeric, 2) AS p90_ttr_hours
 FROM devdiag.v_ttr_days AS t
 WHERE
-    -- first_zero_day BETWEEN from AND to, said so that the index on resolved_at serves it
-    t.resolved_at >= (:'from'::date::timestamp AT TIME ZONE 'UTC')
-    AND t.resolved_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
+    -- first_zero_day BETWEEN from AND to: the index on resolved_at serves this form
+    t.resolved_at >= :'window_start'::timestamptz
+    AND t.resolved_at < :'window_end'::timestamptz
     AND (:'tenant' = '' OR t.tenant = :'tenant')
 GROUP BY GROUPING SETS ((t.problem_code), ())
 ORDER BY grouping(t.problem_code) ASC, episodes DESC, problem_code ASC;

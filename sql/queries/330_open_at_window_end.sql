@@ -13,8 +13,8 @@ SELECT
     count(*) FILTER (WHERE e.episode_no > 1)::bigint AS recurrences
 FROM devdiag.v_problem_episodes AS e
 WHERE
-    e.started_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
-    AND (e.resolved_at IS NULL OR e.resolved_at >= ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC'))
+    e.started_at < :'window_end'::timestamptz
+    AND (e.resolved_at IS NULL OR e.resolved_at >= :'window_end'::timestamptz)
     AND (:'tenant' = '' OR e.tenant = :'tenant')
 GROUP BY e.tenant, e.problem_code
 ORDER BY open_targets DESC, max_age_days DESC, e.tenant ASC, e.problem_code ASC;

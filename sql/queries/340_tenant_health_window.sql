@@ -27,10 +27,10 @@ resolved AS (
         count(*)::bigint AS episodes_resolved,
         avg(t.ttr_days)::double precision AS avg_ttr_days
     FROM devdiag.v_ttr_days AS t
-    -- first_zero_day BETWEEN from AND to, said so that the index on resolved_at serves it
+    -- first_zero_day BETWEEN from AND to: the index on resolved_at serves this form
     WHERE
-        t.resolved_at >= (:'from'::date::timestamp AT TIME ZONE 'UTC')
-        AND t.resolved_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
+        t.resolved_at >= :'window_start'::timestamptz
+        AND t.resolved_at < :'window_end'::timestamptz
     GROUP BY t.tenant
 ),
 
@@ -40,8 +40,8 @@ still_open AS (
         count(DISTINCT e.problem_code)::bigint AS open_problems
     FROM devdiag.v_problem_episodes AS e
     WHERE
-        e.started_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
-        AND (e.resolved_at IS NULL OR e.resolved_at >= ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC'))
+        e.started_at < :'window_end'::timestamptz
+        AND (e.resolved_at IS NULL OR e.resolved_at >= :'window_end'::timestamptz)
     GROUP BY e.tenant
 )
 

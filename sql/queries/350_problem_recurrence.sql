@@ -10,9 +10,9 @@ SELECT
     count(DISTINCT e.target_hash || ' ' || e.tenant)::bigint AS targets
 FROM devdiag.v_problem_episodes AS e
 WHERE
-    -- first_seen_day BETWEEN from AND to, said so that the index on started_at serves it
-    e.started_at >= (:'from'::date::timestamp AT TIME ZONE 'UTC')
-    AND e.started_at < ((:'to'::date + 1)::timestamp AT TIME ZONE 'UTC')
+    -- first_seen_day BETWEEN from AND to: the index on started_at serves this form
+    e.started_at >= :'window_start'::timestamptz
+    AND e.started_at < :'window_end'::timestamptz
     AND (:'tenant' = '' OR e.tenant = :'tenant')
 GROUP BY e.problem_code
 ORDER BY recurrences DESC, episodes_started DESC, e.problem_code ASC;
