@@ -12,7 +12,7 @@ WITH wanted AS (
         VALUES
         ('diag_run', ARRAY['ts'], 'freshness, recent activity, retention'),
         ('diag_run', ARRAY['tenant', 'target_hash'], 'time to remediation'),
-        ('diag_run_archive', ARRAY['tenant', 'target_hash'], 'time to remediation over archived runs'),
+        ('diag_run_archive', ARRAY['target_hash'], 'time to remediation over archived runs (late runs)'),
         ('fix_outcome', ARRAY['tenant'], 'fix outcomes per tenant')
     ) AS w (table_name, leading_columns, serves)
 ),
