@@ -95,6 +95,14 @@ def test_indexes_present_fails_when_no_index_leads_with_ts(db):
     assert failed == ["devdiag.diag_run (ts)"]
 
 
+def test_indexes_present_fails_without_the_archive_target_index(db):
+    """The archive's lookup by target (the hash index the episode replay uses for late runs) is required."""
+    assert set(statuses(db, "indexes_present")) == {"ok"}
+    db.execute("DROP INDEX devdiag.diag_run_archive_target_hash_idx")
+    failed = [r["subject"] for r in check(db, "indexes_present") if r["status"] == "fail"]
+    assert failed == ["devdiag.diag_run_archive (target_hash)"]
+
+
 def test_indexes_present_reports_an_invalid_index(pg, fresh_db):
     """An index left invalid (as by a failed CREATE INDEX CONCURRENTLY) is reported by name."""
     with psycopg.connect(pg.superuser_dsn(fresh_db)) as conn:
