@@ -2,19 +2,43 @@
 -- Parameters (psql -v NAME=VALUE, all optional): tenant (default: every tenant you may read);
 -- from, to: UTC dates, both included (default: the last `days` UTC days up to today; days defaults to 30).
 \ir include/window_params.psql
--- Open at the end of the window: started before it ended and not resolved by then.
+-- Open at the end of the window: started on or before its last day and not
+-- resolved by then. The window ends at a UTC midnight, so the episodes' days
+-- decide it and v_episode_days counts them; a target has at most one episode
+-- of a problem open at any moment, so the episodes are the targets.
 SELECT
-    e.tenant,
-    e.problem_code,
-    count(DISTINCT e.target_hash)::bigint AS open_targets,
-    min(e.started_at) AS oldest_start,
-    max(:'to'::date - e.first_seen_day)::integer AS max_age_days,
-    count(*) FILTER (WHERE e.first_seen_day >= :'from'::date)::bigint AS started_in_window,
-    count(*) FILTER (WHERE e.episode_no > 1)::bigint AS recurrences
-FROM devdiag.v_problem_episodes AS e
-WHERE
-    e.started_at < :'window_end'::timestamptz
-    AND (e.resolved_at IS NULL OR e.resolved_at >= :'window_end'::timestamptz)
-    AND (:'tenant' = '' OR e.tenant = :'tenant')
-GROUP BY e.tenant, e.problem_code
-ORDER BY open_targets DESC, max_age_days DESC, e.tenant ASC, e.problem_code ASC;
+    o.tenant,
+    o.problem_code,
+    o.open_targets,
+    f.oldest_start,
+    (:'to'::date - o.oldest_day)::integer AS max_age_days,
+    o.started_in_window,
+    o.recurrences
+FROM (
+    SELECT
+        d.tenant,
+        d.problem_code,
+        sum(d.episodes)::bigint AS open_targets,
+        min(d.first_seen_day) AS oldest_day,
+        coalesce(sum(d.episodes) FILTER (WHERE d.first_seen_day >= :'from'::date), 0)::bigint AS started_in_window,
+        sum(d.recurrences)::bigint AS recurrences
+    FROM devdiag.v_episode_days AS d
+    WHERE
+        d.first_seen_day <= :'to'::date
+        AND (d.first_zero_day IS NULL OR d.first_zero_day > :'to'::date)
+        AND (:'tenant' = '' OR d.tenant = :'tenant')
+    GROUP BY d.tenant, d.problem_code
+) AS o
+-- the oldest start: the first of those episodes on the oldest day
+CROSS JOIN
+    LATERAL (
+        SELECT min(e.started_at) AS oldest_start
+        FROM devdiag.v_problem_episodes AS e
+        WHERE
+            e.tenant = o.tenant
+            AND e.problem_code = o.problem_code
+            AND e.started_at >= (o.oldest_day::timestamp AT TIME ZONE 'UTC')
+            AND e.started_at < ((o.oldest_day + 1)::timestamp AT TIME ZONE 'UTC')
+            AND (e.resolved_at IS NULL OR e.resolved_at >= :'window_end'::timestamptz)
+    ) AS f
+ORDER BY o.open_targets DESC, max_age_days DESC, o.tenant ASC, o.problem_code ASC;

@@ -21,28 +21,28 @@ reported AS (
     GROUP BY pc.tenant
 ),
 
+-- episodes resolved in the window, counted per day (v_episode_days);
+-- the mean of their ttr_days is exactly sum / count, as avg() computes it
 resolved AS (
     SELECT
-        t.tenant,
-        count(*)::bigint AS episodes_resolved,
-        avg(t.ttr_days)::double precision AS avg_ttr_days
-    FROM devdiag.v_ttr_days AS t
-    -- first_zero_day BETWEEN from AND to: the index on resolved_at serves this form
-    WHERE
-        t.resolved_at >= :'window_start'::timestamptz
-        AND t.resolved_at < :'window_end'::timestamptz
-    GROUP BY t.tenant
+        d.tenant,
+        sum(d.episodes)::bigint AS episodes_resolved,
+        (sum(d.episodes * d.ttr_days) / sum(d.episodes))::double precision AS avg_ttr_days
+    FROM devdiag.v_episode_days AS d
+    WHERE d.first_zero_day BETWEEN :'from'::date AND :'to'::date
+    GROUP BY d.tenant
 ),
 
+-- open at the end of the window: started on or before its last day, not resolved by then
 still_open AS (
     SELECT
-        e.tenant,
-        count(DISTINCT e.problem_code)::bigint AS open_problems
-    FROM devdiag.v_problem_episodes AS e
+        d.tenant,
+        count(DISTINCT d.problem_code)::bigint AS open_problems
+    FROM devdiag.v_episode_days AS d
     WHERE
-        e.started_at < :'window_end'::timestamptz
-        AND (e.resolved_at IS NULL OR e.resolved_at >= :'window_end'::timestamptz)
-    GROUP BY e.tenant
+        d.first_seen_day <= :'to'::date
+        AND (d.first_zero_day IS NULL OR d.first_zero_day > :'to'::date)
+    GROUP BY d.tenant
 )
 
 SELECT

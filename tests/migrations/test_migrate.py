@@ -152,3 +152,36 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
         """).fetchall()
         assert only == []
         assert conn.execute("SELECT max(episode_no) FROM devdiag.v_problem_episodes").fetchone()[0] >= 4
+
+
+def test_upgrade_counts_the_episodes_already_stored_per_day(pg, fresh_db):
+    """0048 adds rollup_episode_day to a warehouse that has episodes; make migrate fills it from them."""
+    dsn = pg.dsn(fresh_db)
+    for _ in range(3):
+        if "0048_create_rollup_episode_day" in run(dsn, "rollback"):
+            break
+    else:
+        pytest.fail("0048 was never rolled back")
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('devdiag.rollup_episode_day')").fetchone() == (None,)
+        # episodes land while the table is gone: nothing keeps a count of them yet
+        conn.execute("""
+            INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
+            SELECT g, timestamptz '2026-01-01 00:00Z' + g * interval '7 hours', 'acme',
+                repeat(CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END, 64),
+                CASE WHEN g % 7 < 3 THEN '["CSP"]' ELSE '[]' END::jsonb, 'app'
+            FROM generate_series(1, 60) AS g
+        """)
+    out = run(dsn)
+    assert "applying 0048_create_rollup_episode_day" in out
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT sum(episodes) FROM devdiag.v_episode_days").fetchone()[0] >= 8
+        for a, b in (("v_episode_days", "v_ref_episode_days"), ("v_ref_episode_days", "v_episode_days")):
+            assert conn.execute(f"SELECT * FROM devdiag.{a} EXCEPT ALL SELECT * FROM devdiag.{b}").fetchall() == []  # noqa: S608
+        # and keeps them from then on: a run that clears the problem on one target
+        conn.execute("""INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
+                        VALUES (100, '2026-02-01 00:00Z', 'acme', repeat('a', 64), '[]', 'app')""")
+        assert conn.execute("SELECT * FROM devdiag.v_episode_days EXCEPT ALL "
+                            "SELECT * FROM devdiag.v_ref_episode_days").fetchall() == []
+    # a second migrate attaches nothing and leaves the counts alone
+    assert "applying" not in run(dsn)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
+from psycopg.types.string import TextLoader
 
 TENANT_A = "acme"
 TENANT_B = "victim-b"
@@ -128,7 +129,10 @@ def select_all(conn: psycopg.Connection, relname: str):
     """All rows of devdiag.<relname>, or None when the caller may not read it."""
     try:
         with conn.transaction():
-            return conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("devdiag", relname))).fetchall()
+            cur = conn.cursor()
+            # dates as text: rollup_episode_day keeps open episodes under 'infinity', which Python's date has not
+            cur.adapters.register_loader("date", TextLoader)
+            return cur.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("devdiag", relname))).fetchall()
     except psycopg.errors.InsufficientPrivilege:
         return None
 

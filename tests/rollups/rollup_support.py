@@ -13,6 +13,7 @@ PAIRS = {
     "v_open_problems": "v_ref_open_problems",
     "v_tenant_health": "v_ref_tenant_health",
     "v_ttr_histogram": "v_ref_ttr_histogram",
+    "v_episode_days": "v_ref_episode_days",
     "v_tenant_daily": "v_ref_tenant_daily",
     "v_problem_episodes": "v_ref_problem_episodes",
 }
