@@ -9,13 +9,16 @@
 -- replay does. The replay updates, deletes and inserts in one statement and
 -- each of those fires this trigger on its own, so a count may be negative in
 -- between; a row goes only when both its counts are back to zero.
+-- Both take episode rows as they are stored; the day pair is derived here only.
+DROP FUNCTION IF EXISTS devdiag.rollup_episode_day_apply(text[], text[], date[], date[], integer[], boolean[]);
+
 CREATE OR REPLACE FUNCTION devdiag.rollup_episode_day_apply(
     p_tenant text[],
     p_code text[],
-    p_start date[],
-    p_end date[],
-    p_sign integer[],
-    p_recurrence boolean[]
+    p_started timestamptz[],
+    p_resolved timestamptz[],
+    p_episode_no integer[],
+    p_sign integer[]
 )
 RETURNS void
 LANGUAGE plpgsql
@@ -32,12 +35,13 @@ BEGIN
     WITH up AS (
         INSERT INTO devdiag.rollup_episode_day AS d (tenant, problem_code, start_day, end_day, episodes, recurrences)
         SELECT
-            g.tenant, g.problem_code, g.start_day, g.end_day, sum(g.sign),
-            coalesce(sum(g.sign) FILTER (WHERE g.recurrence), 0)
-        FROM unnest(p_tenant, p_code, p_start, p_end, p_sign, p_recurrence)
-            AS g (tenant, problem_code, start_day, end_day, sign, recurrence)
+            g.tenant, g.problem_code, devdiag.utc_day(g.started_at),
+            coalesce(devdiag.utc_day(g.resolved_at), 'infinity'::date), sum(g.sign),
+            coalesce(sum(g.sign) FILTER (WHERE g.episode_no > 1), 0)
+        FROM unnest(p_tenant, p_code, p_started, p_resolved, p_episode_no, p_sign)
+            AS g (tenant, problem_code, started_at, resolved_at, episode_no, sign)
         GROUP BY 1, 2, 3, 4
-        HAVING sum(g.sign) <> 0 OR coalesce(sum(g.sign) FILTER (WHERE g.recurrence), 0) <> 0
+        HAVING sum(g.sign) <> 0 OR coalesce(sum(g.sign) FILTER (WHERE g.episode_no > 1), 0) <> 0
         ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant, problem_code, start_day, end_day) DO UPDATE
         SET episodes = d.episodes + excluded.episodes,
@@ -57,9 +61,9 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(text[], text[], date[], date[], integer[], boolean[]) IS
-'Moves rollup_episode_day by signed episode rows (tenant, problem, first-seen day, first-zero day or infinity, '
-'sign, whether a recurrence); drops the rows that reach zero.';
+COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(text[], text[], timestamptz[], timestamptz[], integer[], integer[]) IS
+'Moves rollup_episode_day by signed episode rows (tenant, problem, started_at, resolved_at, episode_no, sign); '
+'drops the rows that reach zero.';
 
 CREATE OR REPLACE FUNCTION devdiag.rollup_episode_day_trigger()
 RETURNS trigger
@@ -71,41 +75,35 @@ AS $$
 DECLARE
     a_tenant text[];
     a_code text[];
-    a_start date[];
-    a_end date[];
+    a_started timestamptz[];
+    a_resolved timestamptz[];
+    a_no integer[];
     a_sign integer[];
-    a_rec boolean[];
 BEGIN
+    -- A transition table exists only for the events that have it, so each
+    -- event reads its own; an UPDATE gives its old rows -1 and new rows +1.
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(x.tenant), array_agg(x.problem_code), array_agg(devdiag.utc_day(x.started_at)),
-            array_agg(coalesce(devdiag.utc_day(x.resolved_at), 'infinity'::date)), array_agg(1),
-            array_agg(x.episode_no > 1)
-        INTO a_tenant, a_code, a_start, a_end, a_sign, a_rec
+        SELECT array_agg(x.tenant), array_agg(x.problem_code), array_agg(x.started_at), array_agg(x.resolved_at),
+            array_agg(x.episode_no), array_agg(1)
+        INTO a_tenant, a_code, a_started, a_resolved, a_no, a_sign
         FROM new_rows AS x;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(x.tenant), array_agg(x.problem_code), array_agg(devdiag.utc_day(x.started_at)),
-            array_agg(coalesce(devdiag.utc_day(x.resolved_at), 'infinity'::date)), array_agg(-1),
-            array_agg(x.episode_no > 1)
-        INTO a_tenant, a_code, a_start, a_end, a_sign, a_rec
+        SELECT array_agg(x.tenant), array_agg(x.problem_code), array_agg(x.started_at), array_agg(x.resolved_at),
+            array_agg(x.episode_no), array_agg(-1)
+        INTO a_tenant, a_code, a_started, a_resolved, a_no, a_sign
         FROM old_rows AS x;
     ELSE
-        -- only the rows whose days or recurrence changed (not a moved last_seen)
-        SELECT array_agg(d.tenant), array_agg(d.problem_code), array_agg(d.start_day), array_agg(d.end_day),
-            array_agg(d.sign), array_agg(d.rec)
-        INTO a_tenant, a_code, a_start, a_end, a_sign, a_rec
+        SELECT array_agg(x.tenant), array_agg(x.problem_code), array_agg(x.started_at), array_agg(x.resolved_at),
+            array_agg(x.episode_no), array_agg(x.sign)
+        INTO a_tenant, a_code, a_started, a_resolved, a_no, a_sign
         FROM (
-            SELECT x.tenant, x.problem_code, devdiag.utc_day(x.started_at) AS start_day,
-                coalesce(devdiag.utc_day(x.resolved_at), 'infinity'::date) AS end_day, -1 AS sign,
-                x.episode_no > 1 AS rec
-            FROM old_rows AS x
+            SELECT o.tenant, o.problem_code, o.started_at, o.resolved_at, o.episode_no, -1 AS sign FROM old_rows AS o
             UNION ALL
-            SELECT x.tenant, x.problem_code, devdiag.utc_day(x.started_at),
-                coalesce(devdiag.utc_day(x.resolved_at), 'infinity'::date), 1, x.episode_no > 1
-            FROM new_rows AS x
-        ) AS d;
+            SELECT n.tenant, n.problem_code, n.started_at, n.resolved_at, n.episode_no, 1 FROM new_rows AS n
+        ) AS x;
     END IF;
     IF a_tenant IS NOT NULL THEN
-        PERFORM devdiag.rollup_episode_day_apply(a_tenant, a_code, a_start, a_end, a_sign, a_rec);
+        PERFORM devdiag.rollup_episode_day_apply(a_tenant, a_code, a_started, a_resolved, a_no, a_sign);
     END IF;
     RETURN NULL;
 END;

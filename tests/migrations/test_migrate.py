@@ -120,18 +120,23 @@ def test_concurrent_migrates_never_half_apply(pg, fresh_db):
     assert "no pending migrations" in run(dsn, "apply")
 
 
+def land_recurring_problem(conn, hours_apart: int) -> None:
+    """60 runs of two targets, hours_apart hours apart, the problem coming and going several times on each."""
+    conn.execute("""
+        INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
+        SELECT g, timestamptz '2026-01-01 00:00Z' + g * make_interval(hours => %s), 'acme',
+            repeat(CASE WHEN g %% 2 = 0 THEN 'a' ELSE 'b' END, 64),
+            CASE WHEN g %% 7 < 3 THEN '["CSP"]' ELSE '[]' END::jsonb, 'app'
+        FROM generate_series(1, 60) AS g
+    """, (hours_apart,))
+
+
 def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
     """0042 adds rollup_ttr_episode.episode_no to a warehouse that has episodes, numbering them as the reference does."""
     dsn = pg.dsn(fresh_db)
     with psycopg.connect(dsn) as conn:
         # two targets, the problem coming and going several times on each
-        conn.execute("""
-            INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
-            SELECT g, timestamptz '2026-01-01 00:00Z' + g * interval '1 hour', 'acme',
-                repeat(CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END, 64),
-                CASE WHEN g % 7 < 3 THEN '["CSP"]' ELSE '[]' END::jsonb, 'app'
-            FROM generate_series(1, 60) AS g
-        """)
+        land_recurring_problem(conn, hours_apart=1)
     # back to the step before 0042 (one rollback per step, newest first)
     for _ in range(20):
         if "0042_add_episode_no_to_rollup_ttr_episode" in run(dsn, "rollback"):
@@ -165,13 +170,7 @@ def test_upgrade_counts_the_episodes_already_stored_per_day(pg, fresh_db):
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT to_regclass('devdiag.rollup_episode_day')").fetchone() == (None,)
         # episodes land while the table is gone: nothing keeps a count of them yet
-        conn.execute("""
-            INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
-            SELECT g, timestamptz '2026-01-01 00:00Z' + g * interval '7 hours', 'acme',
-                repeat(CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END, 64),
-                CASE WHEN g % 7 < 3 THEN '["CSP"]' ELSE '[]' END::jsonb, 'app'
-            FROM generate_series(1, 60) AS g
-        """)
+        land_recurring_problem(conn, hours_apart=7)
     out = run(dsn)
     assert "applying 0048_create_rollup_episode_day" in out
     with psycopg.connect(dsn) as conn:

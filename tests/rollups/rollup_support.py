@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-# Contract view -> its raw-data reference (same columns).
-PAIRS = {
-    "v_problem_counts": "v_ref_problem_counts",
-    "v_fix_success": "v_ref_fix_success",
-    "v_fix_ranking": "v_ref_fix_ranking",
-    "v_env_diversity": "v_ref_env_diversity",
-    "v_ttr_episodes": "v_ref_ttr_episodes",
-    "v_ttr_days": "v_ref_ttr_days",
-    "v_open_problems": "v_ref_open_problems",
-    "v_tenant_health": "v_ref_tenant_health",
-    "v_ttr_histogram": "v_ref_ttr_histogram",
-    "v_episode_days": "v_ref_episode_days",
-    "v_tenant_daily": "v_ref_tenant_daily",
-    "v_problem_episodes": "v_ref_problem_episodes",
-}
+from bench import REFERENCE
+
+# Contract view -> its raw-data reference (same columns): the map make bench uses.
+PAIRS = REFERENCE
 
 
 def mismatches(conn) -> dict[str, tuple[list, list]]:

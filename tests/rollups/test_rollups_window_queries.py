@@ -4,32 +4,25 @@ After random writes of every kind (late, re-sent and archived runs, purges,
 deletes, fix outcomes), each window query file is run with psql, as analysts
 run it, for several windows (the default, one ending in the past, one day)
 and tenants, and compared with the same file rewritten onto the v_ref_*
-views computed from raw runs. 330 and 340 count episodes from
+views computed from raw runs (the rewrite make bench times). 330 and 340 count episodes from
 v_episode_days, so this is what holds their day arithmetic to the episodes.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from rollup_support import PAIRS
 from test_rollups_random import World
 
+from bench import as_reference
 from devdiag_env import find_bindir
 
 QUERIES = Path(__file__).resolve().parents[2] / "sql" / "queries"
 FILES = sorted(p for p in QUERIES.glob("3*.sql"))
-
-
-def as_reference(text: str) -> str:
-    for view, ref in PAIRS.items():
-        text = re.sub(rf"\bdevdiag\.{view}\b", f"devdiag.{ref}", text)
-    return text
 
 
 def psql(dsn: str, path: Path, variables: list[str]) -> list[str]:
