@@ -30,9 +30,9 @@ FROM (
     GROUP BY d.tenant, d.problem_code
 ) AS o
 -- the oldest start: the first of those episodes on the oldest day
-CROSS JOIN
+LEFT JOIN
     LATERAL (
-        SELECT min(e.started_at) AS oldest_start
+        SELECT e.started_at AS oldest_start
         FROM devdiag.v_problem_episodes AS e
         WHERE
             e.tenant = o.tenant
@@ -40,5 +40,8 @@ CROSS JOIN
             AND e.started_at >= (o.oldest_day::timestamp AT TIME ZONE 'UTC')
             AND e.started_at < ((o.oldest_day + 1)::timestamp AT TIME ZONE 'UTC')
             AND (e.resolved_at IS NULL OR e.resolved_at >= :'window_end'::timestamptz)
+        ORDER BY e.started_at
+        LIMIT 1
     ) AS f
+    ON TRUE
 ORDER BY o.open_targets DESC, max_age_days DESC, o.tenant ASC, o.problem_code ASC;
