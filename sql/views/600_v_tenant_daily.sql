@@ -5,7 +5,7 @@
 CREATE OR REPLACE VIEW devdiag.v_tenant_daily
 WITH (security_invoker = TRUE)
 AS
--- Runs come from the hourly rollup (UTC hours fall in one UTC day); distinct
+-- Runs come from the daily rollup (the hourly one summed per UTC day); distinct
 -- targets need the day's raw runs, counted only when a query asks for them
 -- (an unreferenced column of a view is not computed).
 SELECT
@@ -27,15 +27,7 @@ SELECT
                 AND x.ts >= (d.day::timestamp AT TIME ZONE 'UTC') AND x.ts < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
         ) AS r
     )::bigint AS targets
-FROM (
-    SELECT
-        devdiag.utc_day(h.hour) AS day,
-        h.tenant,
-        sum(h.runs)::bigint AS runs,
-        sum(h.problem_runs)::bigint AS problem_runs
-    FROM devdiag.rollup_tenant_hour AS h
-    GROUP BY devdiag.utc_day(h.hour), h.tenant
-) AS d;
+FROM devdiag.rollup_tenant_day AS d;
 
 COMMENT ON VIEW devdiag.v_tenant_daily IS
 'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets.';

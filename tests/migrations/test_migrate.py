@@ -159,28 +159,39 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
         assert conn.execute("SELECT max(episode_no) FROM devdiag.v_problem_episodes").fetchone()[0] >= 4
 
 
-def test_upgrade_counts_the_episodes_already_stored_per_day(pg, fresh_db):
-    """0048 adds rollup_episode_day to a warehouse that has episodes; make migrate fills it from them."""
+@pytest.mark.parametrize(("step", "table", "view", "source", "triggers"), [
+    ("0048_create_rollup_episode_day", "rollup_episode_day", "v_episode_days", "sum(episodes)", "episode_day_after_"),
+    ("0050_create_rollup_tenant_day", "rollup_tenant_day", "v_tenant_daily", "sum(runs)", "tenant_day_after_"),
+])
+def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, table, view, source, triggers):
+    """A step adding a rollup kept by triggers on another rollup: make migrate attaches them and fills it, once."""
     dsn = pg.dsn(fresh_db)
-    for _ in range(3):
-        if "0048_create_rollup_episode_day" in run(dsn, "rollback"):
+    for _ in range(4):
+        if step in run(dsn, "rollback"):
             break
     else:
-        pytest.fail("0048 was never rolled back")
+        pytest.fail(f"{step} was never rolled back")
     with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT to_regclass('devdiag.rollup_episode_day')").fetchone() == (None,)
-        # episodes land while the table is gone: nothing keeps a count of them yet
+        assert conn.execute("SELECT to_regclass(%s)", (f"devdiag.{table}",)).fetchone() == (None,)
+        # runs land while the table is gone: nothing keeps a count of them yet
         land_recurring_problem(conn, hours_apart=7)
     out = run(dsn)
-    assert "applying 0048_create_rollup_episode_day" in out
+    assert f"applying {step}" in out
+    ref = view.replace("v_", "v_ref_", 1)
+    same = f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag.{ref}"  # noqa: S608
+    same_back = f"SELECT * FROM devdiag.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}"  # noqa: S608
+    attached = "SELECT tgname, xmin::text FROM pg_trigger WHERE tgname LIKE %s ORDER BY 1"
     with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT sum(episodes) FROM devdiag.v_episode_days").fetchone()[0] >= 8
-        for a, b in (("v_episode_days", "v_ref_episode_days"), ("v_ref_episode_days", "v_episode_days")):
-            assert conn.execute(f"SELECT * FROM devdiag.{a} EXCEPT ALL SELECT * FROM devdiag.{b}").fetchall() == []  # noqa: S608
+        assert conn.execute(f"SELECT {source} FROM devdiag.{view}").fetchone()[0] >= 8  # noqa: S608
+        assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
         # and keeps them from then on: a run that clears the problem on one target
         conn.execute("""INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
                         VALUES (100, '2026-02-01 00:00Z', 'acme', repeat('a', 64), '[]', 'app')""")
-        assert conn.execute("SELECT * FROM devdiag.v_episode_days EXCEPT ALL "
-                            "SELECT * FROM devdiag.v_ref_episode_days").fetchall() == []
-    # a second migrate attaches nothing and leaves the counts alone
+        assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
+        before = conn.execute(attached, (triggers + "%",)).fetchall()
+    assert len(before) == 3
+    # a second migrate attaches nothing (no lock on the busy table) and leaves the counts alone
     assert "applying" not in run(dsn)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(attached, (triggers + "%",)).fetchall() == before
+        assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
