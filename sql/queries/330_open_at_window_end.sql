@@ -22,11 +22,28 @@ FROM (
         min(d.first_seen_day) AS oldest_day,
         coalesce(sum(d.episodes) FILTER (WHERE d.first_seen_day >= :'from'::date), 0)::bigint AS started_in_window,
         sum(d.recurrences)::bigint AS recurrences
-    FROM devdiag.v_episode_days AS d
-    WHERE
-        d.first_seen_day <= :'to'::date
-        AND (d.first_zero_day IS NULL OR d.first_zero_day > :'to'::date)
-        AND (:'tenant' = '' OR d.tenant = :'tenant')
+    FROM (
+        -- still open (an index-only scan of the open rows), or resolved
+        -- after the window's end (a window in the past)
+        SELECT
+            x.tenant,
+            x.problem_code,
+            x.first_seen_day,
+            x.episodes,
+            x.recurrences
+        FROM devdiag.v_episode_days AS x
+        WHERE x.is_open AND x.first_seen_day <= :'to'::date
+        UNION ALL
+        SELECT
+            x.tenant,
+            x.problem_code,
+            x.first_seen_day,
+            x.episodes,
+            x.recurrences
+        FROM devdiag.v_episode_days AS x
+        WHERE x.first_zero_day > :'to'::date AND x.first_seen_day <= :'to'::date
+    ) AS d
+    WHERE :'tenant' = '' OR d.tenant = :'tenant'
     GROUP BY d.tenant, d.problem_code
 ) AS o
 -- the oldest start: the first of those episodes on the oldest day

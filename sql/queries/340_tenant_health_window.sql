@@ -33,16 +33,27 @@ resolved AS (
     GROUP BY d.tenant
 ),
 
--- open at the end of the window: started on or before its last day, not resolved by then
+-- open at the end of the window: started on or before its last day, not
+-- resolved by then (still open: an index-only scan of the open rows; or
+-- resolved after it, for a window in the past)
 still_open AS (
     SELECT
-        d.tenant,
-        count(DISTINCT d.problem_code)::bigint AS open_problems
-    FROM devdiag.v_episode_days AS d
-    WHERE
-        d.first_seen_day <= :'to'::date
-        AND (d.first_zero_day IS NULL OR d.first_zero_day > :'to'::date)
-    GROUP BY d.tenant
+        o.tenant,
+        count(DISTINCT o.problem_code)::bigint AS open_problems
+    FROM (
+        SELECT
+            d.tenant,
+            d.problem_code
+        FROM devdiag.v_episode_days AS d
+        WHERE d.is_open AND d.first_seen_day <= :'to'::date
+        UNION ALL
+        SELECT
+            d.tenant,
+            d.problem_code
+        FROM devdiag.v_episode_days AS d
+        WHERE d.first_zero_day > :'to'::date AND d.first_seen_day <= :'to'::date
+    ) AS o
+    GROUP BY o.tenant
 )
 
 SELECT

@@ -9,7 +9,7 @@ SELECT
     d.tenant,
     d.problem_code,
     d.start_day AS first_seen_day,
-    -- the expression of rollup_episode_day_end_idx, so filters on it use the index
+    -- the expression of rollup_episode_day_end_covering_idx, so filters on it use the index
     nullif(d.end_day, 'infinity'::date) AS first_zero_day,
     d.end_day = 'infinity'::date AS is_open,
     (nullif(d.end_day, 'infinity'::date) - d.start_day)::integer AS ttr_days,

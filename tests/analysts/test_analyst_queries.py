@@ -118,6 +118,12 @@ def test_tenant_health_window_gives_one_row_per_tenant(pg, scenario_db):
     ]
     only = psql_rows(pg.dsn(scenario_db), "340_tenant_health_window.sql", "tenant=globex", *WINDOW)
     assert [r["tenant"] for r in only] == ["globex"]
+    # open at the end of a window in the past counts problems resolved after it
+    # (the same problems 330 lists for those windows)
+    for day, want in (("2025-03-01", [("acme", "2"), ("globex", "0")]),
+                      ("2025-03-02", [("acme", "1"), ("globex", "1")])):
+        rows = psql_rows(pg.dsn(scenario_db), "340_tenant_health_window.sql", f"from={day}", f"to={day}")
+        assert sorted(pick(rows, "tenant", "open_problems_at_end")) == want, day
 
 
 def test_problem_recurrence_counts_episodes_after_the_first_on_a_target(pg, scenario_db):
