@@ -15,25 +15,23 @@ SET jit = off
 AS $$
 DECLARE
     a_tenant text[];
-    a_hour timestamptz[];
+    a_day date[];
     a_runs bigint[];
     a_problem_runs bigint[];
-    z_tenant text[];
-    z_day date[];
 BEGIN
     -- A transition table exists only for the events that have it, so each
     -- event reads its own; an UPDATE takes its old rows away and adds its new.
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(x.tenant), array_agg(x.hour), array_agg(x.runs), array_agg(x.problem_runs)
-        INTO a_tenant, a_hour, a_runs, a_problem_runs
+        SELECT array_agg(x.tenant), array_agg(devdiag.utc_day(x.hour)), array_agg(x.runs), array_agg(x.problem_runs)
+        INTO a_tenant, a_day, a_runs, a_problem_runs
         FROM new_rows AS x;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(x.tenant), array_agg(x.hour), array_agg(-x.runs), array_agg(-x.problem_runs)
-        INTO a_tenant, a_hour, a_runs, a_problem_runs
+        SELECT array_agg(x.tenant), array_agg(devdiag.utc_day(x.hour)), array_agg(-x.runs), array_agg(-x.problem_runs)
+        INTO a_tenant, a_day, a_runs, a_problem_runs
         FROM old_rows AS x;
     ELSE
-        SELECT array_agg(x.tenant), array_agg(x.hour), array_agg(x.runs), array_agg(x.problem_runs)
-        INTO a_tenant, a_hour, a_runs, a_problem_runs
+        SELECT array_agg(x.tenant), array_agg(devdiag.utc_day(x.hour)), array_agg(x.runs), array_agg(x.problem_runs)
+        INTO a_tenant, a_day, a_runs, a_problem_runs
         FROM (
             SELECT o.tenant, o.hour, -o.runs AS runs, -o.problem_runs AS problem_runs FROM old_rows AS o
             UNION ALL
@@ -43,26 +41,9 @@ BEGIN
     IF a_tenant IS NULL THEN
         RETURN NULL;
     END IF;
-    WITH up AS (
-        INSERT INTO devdiag.rollup_tenant_day AS d (tenant, day, runs, problem_runs)
-        SELECT g.tenant, devdiag.utc_day(g.hour), sum(g.runs), sum(g.problem_runs)
-        FROM unnest(a_tenant, a_hour, a_runs, a_problem_runs) AS g (tenant, hour, runs, problem_runs)
-        GROUP BY 1, 2
-        HAVING sum(g.runs) <> 0 OR sum(g.problem_runs) <> 0
-        ORDER BY 1, 2
-        ON CONFLICT (tenant, day) DO UPDATE
-        SET runs = d.runs + excluded.runs, problem_runs = d.problem_runs + excluded.problem_runs
-        RETURNING d.tenant, d.day, d.runs, d.problem_runs
-    )
-    SELECT array_agg(up.tenant), array_agg(up.day)
-    INTO z_tenant, z_day
-    FROM up
-    WHERE up.runs = 0 AND up.problem_runs = 0;
-    IF z_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_tenant_day AS d
-        USING unnest(z_tenant, z_day) AS z (tenant, day)
-        WHERE d.tenant = z.tenant AND d.day = z.day AND d.runs = 0 AND d.problem_runs = 0;
-    END IF;
+    PERFORM devdiag.rollup_add_per_tenant_day(
+        'devdiag.rollup_tenant_day', '{runs,problem_runs}', a_tenant, a_day, a_runs, a_problem_runs
+    );
     RETURN NULL;
 END;
 $$;

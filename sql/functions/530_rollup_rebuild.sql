@@ -18,7 +18,7 @@ BEGIN
     TRUNCATE devdiag.rollup_problem_day, devdiag.rollup_problem_env, devdiag.rollup_problem_total,
         devdiag.rollup_tenant_hour, devdiag.rollup_tenant_total, devdiag.rollup_fix_total,
         devdiag.rollup_ttr_episode, devdiag.rollup_ttr_histogram, devdiag.rollup_episode_stat,
-        devdiag.rollup_episode_day, devdiag.rollup_tenant_day;
+        devdiag.rollup_episode_day, devdiag.rollup_tenant_day, devdiag.rollup_resolved_day;
 
     -- The same counts the triggers keep, over every run at once.
     INSERT INTO devdiag.rollup_tenant_hour (tenant, hour, runs, problem_runs)

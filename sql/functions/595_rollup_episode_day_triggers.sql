@@ -8,7 +8,9 @@ BEGIN
     IF devdiag.rollup_attach_statement_triggers(
         'devdiag.rollup_ttr_episode', 'episode_day_after_', 'devdiag.rollup_episode_day_trigger'
     ) THEN
-        TRUNCATE devdiag.rollup_episode_day;
+        -- TRUNCATE fires no row trigger: the resolved days kept from the
+        -- episode days (517) start over with them, refilled by the insert
+        TRUNCATE devdiag.rollup_episode_day, devdiag.rollup_resolved_day;
         INSERT INTO devdiag.rollup_episode_day (tenant, problem_code, start_day, end_day, episodes, recurrences)
         SELECT
             e.tenant, e.problem_code, devdiag.utc_day(e.started_at),

@@ -1,7 +1,9 @@
 -- Why: tenant health over any date window needs runs per UTC day (runs of
 -- every kind, not only those that reported a problem), which no contract
 -- view carries; Tableau filters this by day instead of a fixed 7 days.
--- v_ref_tenant_daily is the same over raw runs.
+-- v_ref_tenant_daily is the same over raw runs. The episodes resolved that
+-- day come beside the runs, so a window's mean time to remediation is two
+-- sums over its days (sql/queries/340).
 CREATE OR REPLACE VIEW devdiag.v_tenant_daily
 WITH (security_invoker = TRUE)
 AS
@@ -26,8 +28,14 @@ SELECT
                 x.tenant = d.tenant
                 AND x.ts >= (d.day::timestamp AT TIME ZONE 'UTC') AND x.ts < ((d.day + 1)::timestamp AT TIME ZONE 'UTC')
         ) AS r
-    )::bigint AS targets
-FROM devdiag.rollup_tenant_day AS d;
+    )::bigint AS targets,
+    coalesce(v.episodes, 0)::bigint AS episodes_resolved,
+    coalesce(v.ttr_days_sum, 0)::bigint AS ttr_days_resolved
+FROM devdiag.rollup_tenant_day AS d
+-- an episode is resolved by a run of its tenant that day, so every resolved
+-- day is a day with runs; (tenant, day) is unique there, so a query that
+-- reads no resolved column skips the join
+LEFT JOIN devdiag.rollup_resolved_day AS v ON d.tenant = v.tenant AND d.day = v.day;
 
 COMMENT ON VIEW devdiag.v_tenant_daily IS
 'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets.';
@@ -36,3 +44,7 @@ COMMENT ON COLUMN devdiag.v_tenant_daily.runs IS 'All runs that day, with or wit
 COMMENT ON COLUMN devdiag.v_tenant_daily.problem_runs IS
 'Runs that reported at least one problem: the denominator of the fix success rate (as in v_tenant_health).';
 COMMENT ON COLUMN devdiag.v_tenant_daily.targets IS 'Distinct targets probed that day.';
+COMMENT ON COLUMN devdiag.v_tenant_daily.episodes_resolved IS
+'Remediation episodes resolved that day (first_zero_day), as in v_ttr_days.';
+COMMENT ON COLUMN devdiag.v_tenant_daily.ttr_days_resolved IS
+'Sum of the ttr_days of those episodes: SUM(ttr_days_resolved) / SUM(episodes_resolved) is their mean over any days.';

@@ -162,6 +162,8 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
 @pytest.mark.parametrize(("step", "table", "view", "source", "triggers"), [
     ("0048_create_rollup_episode_day", "rollup_episode_day", "v_episode_days", "sum(episodes)", "episode_day_after_"),
     ("0050_create_rollup_tenant_day", "rollup_tenant_day", "v_tenant_daily", "sum(runs)", "tenant_day_after_"),
+    ("0054_create_rollup_resolved_day", "rollup_resolved_day", "v_tenant_daily", "sum(episodes_resolved)",
+     "resolved_day_after_"),
 ])
 def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, table, view, source, triggers):
     """A step adding a rollup kept by triggers on another rollup: make migrate attaches them and fills it, once."""
@@ -195,3 +197,17 @@ def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, 
     with psycopg.connect(dsn) as conn:
         assert conn.execute(attached, (triggers + "%",)).fetchall() == before
         assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
+
+
+def test_reattaching_the_episode_day_trigger_counts_the_resolved_days_once(pg, fresh_db):
+    """595 refills the episode days after re-attaching their trigger; the resolved days kept from them start over too."""
+    dsn = pg.dsn(fresh_db)
+    with psycopg.connect(dsn) as conn:
+        land_recurring_problem(conn, hours_apart=7)
+        assert conn.execute("SELECT sum(episodes_resolved) FROM devdiag.v_tenant_daily").fetchone()[0] > 0
+        conn.execute("DROP TRIGGER episode_day_after_update ON devdiag.rollup_ttr_episode")
+    run(dsn)
+    with psycopg.connect(dsn) as conn:
+        for a, b in (("v_tenant_daily", "v_ref_tenant_daily"), ("v_episode_days", "v_ref_episode_days")):
+            for x, y in ((a, b), (b, a)):
+                assert conn.execute(f"SELECT * FROM devdiag.{x} EXCEPT ALL SELECT * FROM devdiag.{y}").fetchall() == []  # noqa: S608
