@@ -147,8 +147,10 @@ def test_backup_older_than_the_code_is_restored_and_migrated_on_request(pg, tmp_
     """A backup missing the newest step restores, reports it pending, and --migrate applies it."""
     source = pg.clone()
     with Migrator(pg.dsn(source), out=open(os.devnull, "w")) as m:
+        # The rollback drops the views first; the current sql/ need not fit the
+        # older schema (the newest step may add a table the views read), so
+        # this backup carries no views and restore --migrate re-creates them.
         m.rollback()
-        m.apply_repeatables()  # views of the older schema, as a real older deployment has them
     load_sample(pg.superuser_dsn(source), runs=500)
     set_dir = backup_mod.backup(pg.dsn(source), tmp_path, quiet=True)
     target = f"r_{uuid.uuid4().hex[:10]}"
