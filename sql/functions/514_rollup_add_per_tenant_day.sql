@@ -17,6 +17,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
+DECLARE
+    z_tenant text[];
+    z_day date[];
 BEGIN
     EXECUTE format($sql$
         WITH up AS (
@@ -35,15 +38,15 @@ BEGIN
         )
         SELECT array_agg(zero.tenant), array_agg(zero.day) FROM zero
     $sql$, p_table, p_columns[1], p_columns[2])
-    INTO p_tenant, p_day
+    INTO z_tenant, z_day
     USING p_tenant, p_day, p_first, p_second;
-    IF p_tenant IS NOT NULL THEN
+    IF z_tenant IS NOT NULL THEN
         EXECUTE format($sql$
             DELETE FROM %1$s AS d
             USING unnest($1, $2) AS z (tenant, day)
             WHERE d.tenant = z.tenant AND d.day = z.day AND d.%2$I = 0 AND d.%3$I = 0
         $sql$, p_table, p_columns[1], p_columns[2])
-        USING p_tenant, p_day;
+        USING z_tenant, z_day;
     END IF;
 END;
 $$;
