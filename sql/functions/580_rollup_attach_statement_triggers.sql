@@ -1,5 +1,5 @@
 -- Why: a rollup kept by statement triggers on another table (sql/functions/595,
--- 596) is exact only while those triggers are attached as written. They are
+-- 596, 597) is exact only while those triggers are attached as written. They are
 -- attached only when missing or different, so a no-op migrate takes no lock on
 -- the busy table; the caller refills its rollup when this returns true, in the
 -- same transaction, while CREATE TRIGGER holds that table's writers back.

@@ -42,7 +42,8 @@ FULL JOIN resolved AS v ON d.day = v.day AND d.tenant = v.tenant;
 
 COMMENT ON VIEW devdiag.v_ref_tenant_daily IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
-'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets.';
+'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets, '
+'and the remediation episodes resolved that day with the sum of their ttr_days.';
 COMMENT ON COLUMN devdiag.v_ref_tenant_daily.day IS 'UTC calendar day of the runs.';
 COMMENT ON COLUMN devdiag.v_ref_tenant_daily.runs IS 'All runs that day, with or without problems.';
 COMMENT ON COLUMN devdiag.v_ref_tenant_daily.problem_runs IS

@@ -38,7 +38,8 @@ FROM devdiag.rollup_tenant_day AS d
 LEFT JOIN devdiag.rollup_resolved_day AS v ON d.tenant = v.tenant AND d.day = v.day;
 
 COMMENT ON VIEW devdiag.v_tenant_daily IS
-'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets.';
+'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets, '
+'and the remediation episodes resolved that day with the sum of their ttr_days.';
 COMMENT ON COLUMN devdiag.v_tenant_daily.day IS 'UTC calendar day of the runs.';
 COMMENT ON COLUMN devdiag.v_tenant_daily.runs IS 'All runs that day, with or without problems.';
 COMMENT ON COLUMN devdiag.v_tenant_daily.problem_runs IS
