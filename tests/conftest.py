@@ -17,7 +17,6 @@ clones it.  Fixtures:
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from pathlib import Path
 
@@ -26,11 +25,10 @@ import pytest
 from psycopg import sql
 from pytest_postgresql.janitor import DatabaseJanitor
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from devdiag_warehouse.localdb import LocalCluster, find_bindir, server_version
+from devdiag_warehouse.migrate import Migrator
 
-from devdiag_env import LocalCluster, find_bindir, server_version  # noqa: E402
-from migrate import Migrator  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TEMPLATE = "devdiag_tpl"
 
@@ -84,7 +82,7 @@ def pytest_report_header(config):
 def pg():
     """Start a throwaway cluster, create the owner role, migrate the template."""
     base = LocalCluster.base_dir(f"test-{os.environ.get('DEVDIAG_PG_MAJOR', 'default')}-{os.getpid()}")
-    from devdiag_env import free_port
+    from devdiag_warehouse.localdb import free_port
 
     local = LocalCluster(base / "data", find_bindir(), free_port(), base)
     local.cron_database = TEMPLATE.replace("_tpl", "_cron")

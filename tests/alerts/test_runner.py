@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
+
+from tests.commands import command
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def checks(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "checks.py"), *args],
+    return subprocess.run([*command("checks"), *args],
                           capture_output=True, text=True, timeout=120)
 
 
@@ -44,7 +45,7 @@ def test_health_exit_status_follows_the_worst_row(pg, fresh_db):
 
 def test_a_broken_query_is_one_error_line_and_the_others_still_run(pg, fresh_db, tmp_path, monkeypatch):
     """A file that errors is reported on one line, counts as exit 2, and does not stop the rest."""
-    import checks as checks_mod
+    from devdiag_warehouse import checks as checks_mod
 
     (tmp_path / "100_broken.sql").write_text("-- Fires when: never\nSELECT * FROM devdiag.no_such_table;\n")
     (tmp_path / "200_fine.sql").write_text("-- Fires when: never\nSELECT 1 WHERE false;\n")

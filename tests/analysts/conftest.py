@@ -68,14 +68,14 @@ def load_scenario(conn: psycopg.Connection) -> None:
 
 
 def insert_history(conn: psycopg.Connection, runs, gen) -> int:
-    """Insert generated runs and fix outcomes (scripts/sample_data.py) with INSERT.
+    """Insert generated runs and fix outcomes (devdiag_warehouse.sample_data) with INSERT.
 
     COPY FROM is refused on tables with row-level security, even for their
     owner under FORCE, so this goes through the writers' INSERT instead.
     """
     from datetime import datetime as dt
 
-    import sample_data
+    from devdiag_warehouse import sample_data
 
     rows = [(dt.fromtimestamp(ts, timezone.utc), t, h, e, p, ev, pr) for ts, t, h, e, p, ev, pr in runs]
     with conn.cursor() as cur:

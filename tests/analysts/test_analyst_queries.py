@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from devdiag_env import find_bindir
+from devdiag_warehouse.localdb import find_bindir
 
 ROOT = Path(__file__).resolve().parents[2]
 Q = ROOT / "sql" / "queries"

@@ -13,8 +13,7 @@ import psycopg
 import pytest
 from PIL import Image
 
-import report
-import sample_data
+from devdiag_warehouse import report, sample_data
 
 CHARTS = ["problem_overview", "fix_effectiveness", "ttr", "tenant_health"]
 

@@ -9,14 +9,14 @@ cluster superuser so row-level security never hides a row from the comparison.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-import sample_data
+from devdiag_warehouse import sample_data
+from tests.commands import command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,6 +97,6 @@ def loaded_db(pg):
 def cli():
     """Run one of the project's scripts as an operator would; returns the CompletedProcess."""
     def run(script: str, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
+        return subprocess.run([*command(script), *map(str, args)],
                               capture_output=True, text=True, timeout=300)
     return run

@@ -11,10 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-import backup as backup_mod
-import restore as restore_mod
-from devdiag_env import DevdiagError
-from migrate import Migrator
+from devdiag_warehouse import backup as backup_mod
+from devdiag_warehouse import restore as restore_mod
+from devdiag_warehouse.config import DevdiagError
+from devdiag_warehouse.migrate import Migrator
+from tests.commands import error_lines
 
 
 def only_set(folder: Path) -> Path:
@@ -26,7 +27,7 @@ def only_set(folder: Path) -> Path:
 def test_restore_into_a_new_database_reproduces_every_table_and_view(pg, loaded_db, tmp_path, cli,
                                                                      tables_of, views_of):
     """Backup (directory format, parallel) then restore into a new database: all rows and view results equal."""
-    res = cli("backup.py", "--dsn", pg.dsn(loaded_db), "--dir", tmp_path, "--jobs", "2")
+    res = cli("backup", "--dsn", pg.dsn(loaded_db), "--dir", tmp_path, "--jobs", "2")
     assert res.returncode == 0, res.stderr
     set_dir = only_set(tmp_path)
     manifest = json.loads((set_dir / "manifest.json").read_text())
@@ -38,7 +39,7 @@ def test_restore_into_a_new_database_reproduces_every_table_and_view(pg, loaded_
     assert manifest["bytes"] == sum(f["bytes"] for f in manifest["files"]) > 0
 
     target = f"r_{uuid.uuid4().hex[:10]}"
-    res = cli("restore.py", set_dir, "--dsn", pg.dsn(target), "--create")
+    res = cli("restore", set_dir, "--dsn", pg.dsn(target), "--create")
     try:
         assert res.returncode == 0, res.stderr
         source_tables, target_tables = tables_of(pg.superuser_dsn(loaded_db)), tables_of(pg.superuser_dsn(target))
@@ -72,9 +73,9 @@ def test_custom_format_restores_over_an_existing_warehouse_with_clean(pg, loaded
 def test_restore_onto_a_warehouse_without_clean_is_refused(pg, loaded_db, tmp_path, cli):
     """Restoring onto a database that already has the warehouse needs --clean, and says so."""
     set_dir = backup_mod.backup(pg.dsn(loaded_db), tmp_path, quiet=True)
-    res = cli("restore.py", set_dir, "--dsn", pg.dsn(loaded_db))
+    res = cli("restore", set_dir, "--dsn", pg.dsn(loaded_db))
     assert res.returncode == 2
-    assert res.stderr.count("\n") == 1 and "--clean" in res.stderr
+    assert len(error_lines(res.stderr)) == 1 and "--clean" in res.stderr
 
 
 def test_damaged_dump_gives_one_clear_error_line(pg, loaded_db, tmp_path, cli):
@@ -85,22 +86,22 @@ def test_damaged_dump_gives_one_clear_error_line(pg, loaded_db, tmp_path, cli):
     data[len(data) // 2] ^= 0xFF
     dump.write_bytes(bytes(data))
     target = f"r_{uuid.uuid4().hex[:10]}"
-    res = cli("restore.py", set_dir, "--dsn", pg.dsn(target), "--create")
+    res = cli("restore", set_dir, "--dsn", pg.dsn(target), "--create")
     assert res.returncode == 2
-    assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
+    assert error_lines(res.stderr)[0].startswith("error: ") and len(error_lines(res.stderr)) == 1
     assert "damaged" in res.stderr and "dump.pgdump" in res.stderr
 
     bare = tmp_path / "bare.pgdump"
     bare.write_bytes(bytes(data[: len(data) // 3]))
-    res = cli("restore.py", bare, "--dsn", pg.dsn(target), "--create")
+    res = cli("restore", bare, "--dsn", pg.dsn(target), "--create")
     assert res.returncode == 2
-    assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
+    assert error_lines(res.stderr)[0].startswith("error: ") and len(error_lines(res.stderr)) == 1
     assert "damaged or not a pg_dump archive" in res.stderr
     with psycopg.connect(pg.dsn(target)) as conn:  # --create made it; nothing was restored into it
         assert conn.execute("SELECT to_regnamespace('devdiag')").fetchone()[0] is None
     pg.drop(target)
 
-    res = cli("backup.py", "--verify", set_dir)
+    res = cli("backup", "--verify", set_dir)
     assert res.returncode == 2 and "does not match its SHA-256" in res.stderr
 
 
@@ -300,8 +301,8 @@ def test_backup_without_a_warehouse_says_so(pg, tmp_path, cli):
     name = f"e_{uuid.uuid4().hex[:10]}"
     pg.janitor(name).init()
     try:
-        res = cli("backup.py", "--dsn", pg.dsn(name), "--dir", tmp_path)
-        assert res.returncode == 2 and res.stderr.count("\n") == 1
+        res = cli("backup", "--dsn", pg.dsn(name), "--dir", tmp_path)
+        assert res.returncode == 2 and len(error_lines(res.stderr)) == 1
         assert "no devdiag schema" in res.stderr
         assert not any(tmp_path.iterdir())
     finally:

@@ -128,3 +128,19 @@ def test_table_sizes_lists_every_warehouse_table_with_its_bytes(db):
     assert {"devdiag.diag_run", "devdiag.diag_run_archive", "devdiag.fix_outcome", "devdiag.settings"} <= subjects
     assert all(r["value"] >= 0 for r in rows)
     assert {r["status"] for r in rows} == {"ok"}
+
+
+def test_table_sizes_says_not_analysed_instead_of_zero_rows(db):
+    """A table the planner has no statistics for is 'not analysed yet', never 'about 0 rows'; after ANALYZE, its count."""
+    never = db.execute(
+        """SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'devdiag' AND c.relkind = 'r' AND c.reltuples < 0 AND NOT c.relispartition
+           ORDER BY 1 LIMIT 1""").fetchone()
+    assert never, "every table was analysed: the case cannot be checked"
+    rows = {r["subject"]: r for r in check(db, "table_sizes")}
+    assert "not analysed yet" in rows[never[0]]["detail"] and "about 0 rows" not in rows[never[0]]["detail"]
+    n = db.execute("SELECT count(*) FROM devdiag.settings").fetchone()[0]
+    assert n > 0
+    db.execute("ANALYZE devdiag.settings")
+    rows = {r["subject"]: r for r in check(db, "table_sizes")}
+    assert f"about {n} rows" in rows["devdiag.settings"]["detail"]

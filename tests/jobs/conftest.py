@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
-import sample_data
+from devdiag_warehouse import sample_data
 
 # Every contract view whose result must not change when runs move to the archive.
 ANALYTIC_VIEWS = {

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-import jobs
-from devdiag_env import DevdiagError
+from devdiag_warehouse import jobs
+from devdiag_warehouse.config import DevdiagError
 
 CRON_DB = "devdiag_cron"
 

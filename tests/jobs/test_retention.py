@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
-from pathlib import Path
-
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.commands import command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -168,8 +167,8 @@ def test_fix_outcomes_age_by_last_credit_not_first(pg, fresh_db):
 
 
 def test_make_retention_script_reports_what_it_moved(pg, history_db):
-    """scripts/retention.py runs the job on the given DSN and prints the counts."""
-    res = subprocess.run([sys.executable, str(ROOT / "scripts/retention.py"), "--dsn", pg.dsn(history_db),
+    """devdiag-retention runs the job on the given DSN and prints the counts."""
+    res = subprocess.run([*command("retention"), "--dsn", pg.dsn(history_db),
                           "--batch", "300"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("retention: archived ") and " 0 run(s)" in res.stdout
@@ -178,7 +177,7 @@ def test_make_retention_script_reports_what_it_moved(pg, history_db):
 
 def test_make_retention_on_an_unmigrated_database_says_so(pg):
     """On a database without the schema the script prints one clear line and exits non-zero."""
-    res = subprocess.run([sys.executable, str(ROOT / "scripts/retention.py"), "--dsn", pg.dsn("postgres")],
+    res = subprocess.run([*command("retention"), "--dsn", pg.dsn("postgres")],
                          capture_output=True, text=True)
     assert res.returncode == 2
     assert "make migrate" in res.stderr and "Traceback" not in res.stderr

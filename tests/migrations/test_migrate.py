@@ -9,9 +9,9 @@ import threading
 import psycopg
 import pytest
 
-import migrate as migrate_mod
-from devdiag_env import DevdiagError
-from migrate import Migrator
+from devdiag_warehouse import migrate as migrate_mod
+from devdiag_warehouse.config import DevdiagError
+from devdiag_warehouse.migrate import Migrator
 
 
 def run(dsn: str, command: str = "apply", **kw) -> str:
@@ -211,3 +211,58 @@ def test_reattaching_the_episode_day_trigger_counts_the_resolved_days_once(pg, f
         for a, b in (("v_tenant_daily", "v_ref_tenant_daily"), ("v_episode_days", "v_ref_episode_days")):
             for x, y in ((a, b), (b, a)):
                 assert conn.execute(f"SELECT * FROM devdiag.{x} EXCEPT ALL SELECT * FROM devdiag.{y}").fetchall() == []  # noqa: S608
+
+
+def test_rollback_all_returns_the_database_to_empty(pg, fresh_db):
+    """make rollback-all leaves neither the devdiag schema nor the devdiag_meta bookkeeping."""
+    dsn = pg.dsn(fresh_db)
+    out = run(dsn, "rollback", all_steps=True)
+    assert "devdiag_meta" in out
+    with psycopg.connect(dsn) as conn:
+        left = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname IN ('devdiag', 'devdiag_meta')").fetchall()
+    assert left == []
+    assert "applying" in run(dsn)
+
+
+def test_status_names_the_edited_file_and_ends_with_a_summary(pg, fresh_db, tmp_path, monkeypatch):
+    """make status marks only the step file that changed and sums up applied, pending and edited steps."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate_mod.MIGRATIONS_DIR, copy)
+    monkeypatch.setattr(migrate_mod, "MIGRATIONS_DIR", copy)
+    run(pg.dsn(fresh_db))  # records per-file checksums
+    target = copy / "0003_create_fix_outcome.sql"
+    target.write_text(target.read_text() + "\n-- edited\n")
+    out = io.StringIO()
+    with Migrator(pg.dsn(fresh_db), out=out) as m:
+        assert m.status() == 1
+    lines = out.getvalue().splitlines()
+    edited = [ln for ln in lines if "EDITED" in ln]
+    assert edited == ["applied  0003_create_fix_outcome  EDITED AFTER APPLY: 0003_create_fix_outcome.sql"]
+    assert lines[-1].startswith("summary: ") and "1 edited after apply" in lines[-1]
+    assert "0 pending" in lines[-1]
+
+
+def test_a_login_outside_devdiag_owner_is_told_the_grant_and_nothing_is_applied(pg):
+    """A login that is not a member of devdiag_owner, and may not join it, gets the GRANT to run; no step lands."""
+    from psycopg import sql
+
+    with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS outsider_db")
+        conn.execute("DROP ROLE IF EXISTS outsider")
+        conn.execute("CREATE ROLE outsider LOGIN")
+        conn.execute(sql.SQL("CREATE DATABASE outsider_db OWNER outsider"))
+    try:
+        with pytest.raises(DevdiagError, match=r"GRANT devdiag_owner TO outsider;") as exc:
+            run(pg.dsn("outsider_db", "outsider"))
+        assert "nothing was applied" in str(exc.value)
+        with psycopg.connect(pg.dsn("outsider_db", "outsider")) as conn:
+            assert conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'devdiag'").fetchone() is None
+            applied = conn.execute(
+                "SELECT count(*) FROM devdiag_meta._yoyo_migration").fetchone()[0] if conn.execute(
+                "SELECT to_regclass('devdiag_meta._yoyo_migration')").fetchone()[0] else 0
+        assert applied == 0
+    finally:
+        with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS outsider_db WITH (FORCE)")
+            conn.execute("DROP ROLE IF EXISTS outsider")

@@ -8,16 +8,19 @@ superuser), exactly as the README tells a DBA to.
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from support import TENANT_A, TENANT_W, Cast, create_login, drop_role, seed  # noqa: E402
+from tests.policies.support import (  # noqa: E402
+    TENANT_A,
+    TENANT_W,
+    Cast,
+    create_login,
+    drop_role,
+    seed,
+)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from support import GROUP_ROLES, NON_TENANT_TABLES, relations
+
+from tests.policies.support import GROUP_ROLES, NON_TENANT_TABLES, relations
 
 
 def policies(conn, table: str) -> dict[str, tuple]:
@@ -213,7 +214,7 @@ def test_reapplying_sql_takes_no_lock_on_tenant_tables_when_nothing_changed(pg, 
     """A no-op migrate leaves policies in place (same oids) instead of re-creating them under an exclusive lock."""
     import io
 
-    from migrate import Migrator
+    from devdiag_warehouse.migrate import Migrator
 
     def policy_oids():
         with psycopg.connect(pg.dsn(fresh_db)) as conn:
@@ -231,7 +232,7 @@ def test_a_policy_altered_by_hand_is_put_back_by_the_next_migrate(pg, fresh_db):
     """ALTER POLICY ... USING (true) on a reader policy (a hand-made hole) is undone by make migrate."""
     import io
 
-    from migrate import Migrator
+    from devdiag_warehouse.migrate import Migrator
 
     def reader_qual():
         with psycopg.connect(pg.dsn(fresh_db)) as conn:

@@ -10,8 +10,17 @@ from __future__ import annotations
 import psycopg
 import pytest
 from psycopg import sql
-from support import (
-    GROUP_ROLES, NON_TENANT_TABLES, SEEDED_READER_VIEWS, TENANT_A, TENANT_B, leaked, refused, relations, select_all,
+
+from tests.policies.support import (
+    GROUP_ROLES,
+    NON_TENANT_TABLES,
+    SEEDED_READER_VIEWS,
+    TENANT_A,
+    TENANT_B,
+    leaked,
+    refused,
+    relations,
+    select_all,
     tenants_of,
 )
 

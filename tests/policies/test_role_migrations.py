@@ -12,11 +12,19 @@ import uuid
 import psycopg
 import pytest
 from psycopg import sql
-from support import GROUP_ROLES, HASHES, TENANT_A, TENANT_B, create_login, drop_role
 
-import migrate as migrate_mod
-from devdiag_env import DevdiagError, find_bindir
-from migrate import Migrator
+from devdiag_warehouse import migrate as migrate_mod
+from devdiag_warehouse.config import DevdiagError
+from devdiag_warehouse.localdb import find_bindir
+from devdiag_warehouse.migrate import Migrator
+from tests.policies.support import (
+    GROUP_ROLES,
+    HASHES,
+    TENANT_A,
+    TENANT_B,
+    create_login,
+    drop_role,
+)
 
 ROLE_STEP = (migrate_mod.MIGRATIONS_DIR / "0010_create_group_roles.sql").read_text()
 
@@ -187,7 +195,7 @@ def test_pg_dump_as_the_dba_needs_enable_row_security_and_then_holds_every_tenan
 def test_rollback_drops_the_group_roles_once_no_database_of_the_cluster_uses_them():
     """On a cluster of its own (roles are cluster-wide), rolling the only warehouse back to empty drops
     the five group roles; migrating again re-creates them."""
-    from devdiag_env import LocalCluster, free_port
+    from devdiag_warehouse.localdb import LocalCluster, free_port
 
     base = LocalCluster.base_dir(f"test-roles-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     local = LocalCluster(base / "data", find_bindir(), free_port(), base)

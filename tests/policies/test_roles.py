@@ -9,9 +9,20 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from support import (
-    HASHES, MONITOR_VIEWS, SEEDED_READER_VIEWS, TENANT_A, TENANT_B, TENANT_W, TENANTS, leaked, refused, relations,
-    select_all, tenants_of,
+
+from tests.policies.support import (
+    HASHES,
+    MONITOR_VIEWS,
+    SEEDED_READER_VIEWS,
+    TENANT_A,
+    TENANT_B,
+    TENANT_W,
+    TENANTS,
+    leaked,
+    refused,
+    relations,
+    select_all,
+    tenants_of,
 )
 
 CONTRACT_INSERT = (

@@ -8,8 +8,18 @@ import uuid
 import psycopg
 import pytest
 from psycopg import sql
-from support import (
-    HASHES, TENANT_A, TENANT_B, TENANT_W, create_login, drop_role, leaked, relations, select_all, tenants_of,
+
+from tests.policies.support import (
+    HASHES,
+    TENANT_A,
+    TENANT_B,
+    TENANT_W,
+    create_login,
+    drop_role,
+    leaked,
+    relations,
+    select_all,
+    tenants_of,
 )
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-import sample_data
-from devdiag_env import find_bindir
+from devdiag_warehouse import sample_data
+from devdiag_warehouse.localdb import find_bindir
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = sorted((ROOT / "sql" / "queries").glob("*.sql"))

@@ -1,6 +1,3 @@
 """tests/rollups: the tests share rollup_support."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import REFERENCE
+from devdiag_warehouse.bench import REFERENCE
 
 # Contract view -> its raw-data reference (same columns): the map make bench uses.
 PAIRS = REFERENCE

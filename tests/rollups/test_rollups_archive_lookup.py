@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 
-from rollup_support import mismatches
+from tests.rollups.rollup_support import mismatches
 
 TENANT = "acme"
 TARGETS = [hashlib.sha256(f"archive-lookup/{i}".encode()).hexdigest() for i in range(400)]

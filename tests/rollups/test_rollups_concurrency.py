@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 from psycopg.types.json import Jsonb
 
-from rollup_support import mismatches
+from tests.rollups.rollup_support import mismatches
 
 CODES = ["CSP", "XFO", "CORS"]
 PRESETS = ["chat", "embed", "full", None]

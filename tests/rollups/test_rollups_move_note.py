@@ -27,7 +27,7 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from rollup_support import mismatches
+from tests.rollups.rollup_support import mismatches
 
 TENANT = "acme"
 TARGET = hashlib.sha256(b"note/target").hexdigest()

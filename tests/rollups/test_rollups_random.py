@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
-from rollup_support import mismatches
+
+from tests.rollups.rollup_support import mismatches
 
 TENANTS = ["acme", "globex", "O'Hara; --"]
 CODES = ["CSP", "XFO", "CORS", "Mixed_Content"]

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from test_rollups_random import World
 
-from bench import as_reference
-from devdiag_env import find_bindir
+from devdiag_warehouse.bench import as_reference
+from devdiag_warehouse.localdb import find_bindir
+from tests.rollups.test_rollups_random import World
 
 QUERIES = Path(__file__).resolve().parents[2] / "sql" / "queries"
 FILES = sorted(p for p in QUERIES.glob("3*.sql"))

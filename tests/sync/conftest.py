@@ -4,20 +4,15 @@ Fixtures:
 
 * ``store``      a factory for SQLite learning stores with the issue's schema (WAL mode);
 * ``warehouse``  the DSN of a fresh migrated database the test may commit into;
-* ``sync``       runs scripts/sync_sqlite_to_pg.py as a subprocess (the real CLI,
+* ``sync``       runs devdiag-sync as a subprocess (the real CLI,
                  exit status and output) against a store and a warehouse.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sync_support import Store, run_sync  # noqa: E402
+from tests.sync.sync_support import Store, run_sync  # noqa: E402
 
 
 @pytest.fixture

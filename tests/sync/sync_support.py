@@ -7,13 +7,13 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 
+from tests.commands import command
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "sync_sqlite_to_pg.py"
 
 # The DevDiag learning store as the issue describes it (no NOT NULL: a real
 # store may hold anything SQLite accepts, which is what the reject tests need).
@@ -104,7 +104,7 @@ def run_sync(sqlite_path, dsn: str, *args: str, env: dict | None = None, cwd=Non
                      "DEVDIAG_CONFIG": str(Path(cwd or ".") / "absent-devdiag.yaml")})
     full_env.update(env or {})
     full_env = {k: v for k, v in full_env.items() if v is not None}
-    return subprocess.run([sys.executable, str(SCRIPT), *args], env=full_env, cwd=cwd, capture_output=True,
+    return subprocess.run([*command("sync"), *args], env=full_env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -115,7 +115,7 @@ def start_sync(sqlite_path, dsn: str, *args: str, env: dict | None = None, cwd=N
     full_env.update({"SQLITE_PATH": str(sqlite_path), "PG_DSN": dsn,
                      "DEVDIAG_CONFIG": str(Path(cwd or ".") / "absent-devdiag.yaml")})
     full_env.update(env or {})
-    return subprocess.Popen([sys.executable, str(SCRIPT), *args], env=full_env, cwd=cwd,
+    return subprocess.Popen([*command("sync"), *args], env=full_env, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

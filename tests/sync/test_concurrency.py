@@ -8,9 +8,11 @@ import sqlite3
 import time
 
 import psycopg
-from sync_support import query, run_row, start_sync
 
-LOCK_CLASS = 72_364_004  # scripts/sync_sqlite_to_pg.py LOCK_CLASS
+from tests.commands import error_lines
+from tests.sync.sync_support import query, run_row, start_sync
+
+LOCK_CLASS = 72_364_004  # devdiag_warehouse.sync.LOCK_CLASS
 
 
 def test_sync_reads_a_snapshot_while_a_writer_holds_a_write_transaction(store, warehouse, sync):
@@ -54,7 +56,7 @@ def test_runs_appended_during_a_sync_land_exactly_once_over_two_syncs(store, war
     writer.close()
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    from sync_support import run_sync
+    from tests.sync.sync_support import run_sync
 
     res = run_sync(s.path, warehouse, "--quiet", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
@@ -91,7 +93,7 @@ def test_sync_gives_up_on_a_lock_held_past_the_busy_timeout(store, warehouse, sy
     finally:
         writer.execute("ROLLBACK")
         writer.close()
-    assert len(res.stderr.strip().splitlines()) == 1 and "locked" in res.stderr
+    assert len(error_lines(res.stderr)) == 1 and "locked" in res.stderr
     assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(0,)]
 
 
@@ -167,6 +169,6 @@ def test_a_warehouse_that_keeps_deadlocking_makes_the_sync_exit_busy(store, pg, 
     s.add_runs([run_row(i) for i in range(5)])
     s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 3, 0.5)
     res = sync(s, warehouse, rc=3)
-    assert "kept rolling the sync back" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert "kept rolling the sync back" in res.stderr and len(error_lines(res.stderr)) == 1
     assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(5,)]
     assert query(warehouse, "SELECT count(*) FROM devdiag.fix_outcome") == [(0,)]

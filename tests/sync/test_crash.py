@@ -11,7 +11,16 @@ import signal
 import time
 
 import pytest
-from sync_support import T0, digest, full_state, run_row, run_sync, start_sync, warehouse_state
+
+from tests.sync.sync_support import (
+    T0,
+    digest,
+    full_state,
+    run_row,
+    run_sync,
+    start_sync,
+    warehouse_state,
+)
 
 BATCH = "120"
 

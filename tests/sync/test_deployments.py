@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import yaml
 
+from devdiag_warehouse import sync
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deployments" / "sync"
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import sync_sqlite_to_pg  # noqa: E402
 
 
 def check_command(argv: list[str]) -> None:
-    """argv runs scripts/sync_sqlite_to_pg.py with options the script accepts."""
-    i = next(k for k, a in enumerate(argv) if a.endswith("sync_sqlite_to_pg.py"))
-    assert (ROOT / argv[i]).exists(), argv[i]
-    sync_sqlite_to_pg.parse_args(argv[i + 1:])  # exits (SystemExit) on an unknown option
+    """argv runs the package's devdiag-sync command with options it accepts."""
+    i = next(k for k, a in enumerate(argv) if a.endswith("devdiag-sync"))
+    assert argv[i] in ("devdiag-sync", ".venv/bin/devdiag-sync"), argv[i]
+    sync.parse_args(argv[i + 1:])  # exits (SystemExit) on an unknown option
 
 
 def test_cron_line_runs_the_sync_quietly_every_few_minutes():
@@ -51,7 +49,7 @@ def test_github_workflow_is_the_guides_schedule_with_secrets_referenced():
     triggers = wf[True] if True in wf else wf["on"]  # YAML 1.1 reads the key `on` as true
     assert triggers["schedule"] == [{"cron": "0 */6 * * *"}] and "workflow_dispatch" in triggers
     steps = wf["jobs"]["sync"]["steps"]
-    run = [s for s in steps if "sync_sqlite_to_pg.py" in s.get("run", "")]
+    run = [s for s in steps if "devdiag-sync" in s.get("run", "")]
     assert len(run) == 1
     check_command(shlex.split(run[0]["run"]))
     assert run[0]["env"]["PG_DSN"] == "${{ secrets.PG_DSN }}"

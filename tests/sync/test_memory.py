@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sync_support import T0, digest, run_row, start_sync
+
+from tests.sync.sync_support import T0, digest, run_row, start_sync
 
 
 def peak_rss_kb(proc) -> int:

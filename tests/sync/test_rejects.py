@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sync_support import T0, digest, query, run_row
+
+from tests.commands import error_lines
+from tests.sync.sync_support import T0, digest, query, run_row
 
 GOOD_TARGET = digest("https://acme.example.com/")
 
@@ -190,7 +192,7 @@ def test_a_failing_trigger_stops_the_sync_instead_of_rejecting_good_rows(store, 
     s.add_runs([run_row(i) for i in range(50)])
     res = sync(s, warehouse, "--batch-rows", "20", rc=2)
     assert "not in the rows" in res.stderr and "sync_guard" in res.stderr
-    assert len(res.stderr.strip().splitlines()) == 1
+    assert len(error_lines(res.stderr)) == 1
     assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(0,)]
     assert query(warehouse, "SELECT count(*) FROM devdiag.sync_reject") == [(0,)]
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:

@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 import psycopg
 import pytest
 from psycopg import sql
-from sync_support import T0, digest, query, run_row, warehouse_state
+
+from tests.commands import command, error_lines
+from tests.sync.sync_support import T0, digest, query, run_row, warehouse_state
 
 
 def runs_of(dsn: str) -> list[tuple]:
@@ -125,7 +127,7 @@ def test_derived_source_name_is_stable_and_distinct_per_store(store, warehouse, 
     a.close()
     moved = tmp_path / "moved.db"
     (tmp_path / "a.db").rename(moved)
-    from sync_support import run_sync
+    from tests.sync.sync_support import run_sync
 
     res = run_sync(moved, warehouse, "--quiet", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
@@ -139,7 +141,7 @@ def test_a_different_store_under_a_used_name_is_refused(store, warehouse, sync):
     b.add_runs([run_row(i, tenant="globex") for i in range(5)])
     sync(a, warehouse, "--source", "prod")
     res = sync(b, warehouse, "--source", "prod", rc=2)
-    assert res.stderr.count("\n") == 1 and "different store" in res.stderr
+    assert len(error_lines(res.stderr)) == 1 and "different store" in res.stderr
     assert "Traceback" not in res.stderr
 
 
@@ -178,19 +180,32 @@ def test_keep_evidence_keys_come_from_settings_unless_devdiag_yaml_says(store, w
 
 
 def test_devdiag_yaml_configures_store_warehouse_and_source(store, warehouse, tmp_path):
-    """learn.store (sqlite:///path), learn.sync.pg_dsn and learn.sync.source are enough, with no env at all."""
-    from sync_support import run_sync
+    """learn.store (sqlite:///path), warehouse.dsn and learn.sync.source are enough, with no env at all."""
+    from tests.sync.sync_support import run_sync
 
     s = store()
     s.add_runs([run_row(0)])
     cfg = tmp_path / "devdiag.yaml"
-    cfg.write_text(json.dumps({"learn": {"store": f"sqlite:///{s.path}",
-                                         "sync": {"pg_dsn": warehouse.replace("postgresql://", "postgresql+psycopg://"),
-                                                  "source": "from-yaml"}}}))
+    cfg.write_text(json.dumps({
+        "warehouse": {"dsn": warehouse.replace("postgresql://", "postgresql+psycopg://")},
+        "learn": {"store": f"sqlite:///{s.path}", "sync": {"source": "from-yaml"}}}))
     res = run_sync(s.path, warehouse, "--quiet", cwd=tmp_path,
                    env={"SQLITE_PATH": None, "PG_DSN": None, "DEVDIAG_CONFIG": str(cfg)})
     assert res.returncode == 0, res.stderr
     assert "sync source 'from-yaml'" in res.stdout
+
+
+def test_the_old_warehouse_keys_of_devdiag_yaml_are_refused_by_name(store, warehouse, tmp_path):
+    """learn.sync.pg_dsn is no longer read: the sync says to use warehouse.dsn instead of guessing."""
+    from tests.sync.sync_support import run_sync
+
+    s = store()
+    s.add_runs([run_row(0)])
+    cfg = tmp_path / "devdiag.yaml"
+    cfg.write_text(json.dumps({"learn": {"store": f"sqlite:///{s.path}", "sync": {"pg_dsn": warehouse}}}))
+    res = run_sync(s.path, warehouse, "--quiet", cwd=tmp_path,
+                   env={"SQLITE_PATH": None, "PG_DSN": None, "DEVDIAG_CONFIG": str(cfg)})
+    assert res.returncode == 2 and "warehouse.dsn" in res.stderr
 
 
 @pytest.mark.parametrize("scheme", ["postgresql://", "postgresql+psycopg://"])
@@ -216,11 +231,11 @@ def test_dry_run_reports_and_writes_nothing(store, warehouse, sync):
 
 def test_missing_sqlite_file_is_one_line_and_exit_2(warehouse, tmp_path):
     """A store that does not exist: one clear line on stderr, status 2, no traceback."""
-    from sync_support import run_sync
+    from tests.sync.sync_support import run_sync
 
     res = run_sync(tmp_path / "nope.db", warehouse, cwd=tmp_path)
     assert res.returncode == 2
-    assert res.stderr.strip().splitlines() == [f"error: SQLite store not found: {tmp_path / 'nope.db'}"]
+    assert error_lines(res.stderr) == [f"error: SQLite store not found: {tmp_path / 'nope.db'}"]
 
 
 def test_wrong_dsn_is_one_line_and_exit_2(store, pg, sync):
@@ -229,10 +244,11 @@ def test_wrong_dsn_is_one_line_and_exit_2(store, pg, sync):
     s.add_runs([run_row(0)])
     bad = pg.dsn("no_such_db").replace("devdiag@", "devdiag:hunter2@")
     res = sync(s, bad, rc=2)
-    assert len(res.stderr.strip().splitlines()) == 1
-    assert res.stderr.startswith("error: cannot connect to the warehouse") and "hunter2" not in res.stderr
+    assert len(error_lines(res.stderr)) == 1
+    assert error_lines(res.stderr)[0].startswith("error: cannot connect to the warehouse")
+    assert "hunter2" not in res.stderr
     res = sync(s, "postgresql://nobody@127.0.0.1:1/x", rc=2)
-    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    assert len(error_lines(res.stderr)) == 1 and "Traceback" not in res.stderr
 
 
 def test_unmigrated_warehouse_is_one_line_and_exit_2(store, pg, sync):
@@ -245,7 +261,7 @@ def test_unmigrated_warehouse_is_one_line_and_exit_2(store, pg, sync):
         s = store()
         s.add_runs([run_row(0)])
         res = sync(s, pg.dsn(name), rc=2)
-        assert res.stderr.strip().splitlines() == [res.stderr.strip()]
+        assert len(error_lines(res.stderr)) == 1
         assert "not migrated" in res.stderr and "make migrate" in res.stderr
     finally:
         with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
@@ -256,12 +272,12 @@ def test_a_file_that_is_not_a_devdiag_store_is_refused(warehouse, tmp_path):
     """A text file or a SQLite file without the tables: one line, status 2."""
     import sqlite3
 
-    from sync_support import run_sync
+    from tests.sync.sync_support import run_sync
 
     junk = tmp_path / "junk.db"
     junk.write_text("hello, not a database\n" * 100)
     res = run_sync(junk, warehouse, cwd=tmp_path)
-    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert res.returncode == 2 and len(error_lines(res.stderr)) == 1
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     res = run_sync(other, warehouse, cwd=tmp_path)
@@ -329,9 +345,7 @@ def test_progress_bar_on_a_terminal_and_not_under_cron(store, warehouse, sync, t
     import os
     import pty
     import subprocess
-    import sys
 
-    from sync_support import SCRIPT
 
     s = store()
     s.add_runs([run_row(i) for i in range(3000)])
@@ -341,7 +355,7 @@ def test_progress_bar_on_a_terminal_and_not_under_cron(store, warehouse, sync, t
     master, slave = pty.openpty()
     env = dict(os.environ, SQLITE_PATH=str(s.path), PG_DSN=warehouse,
                DEVDIAG_CONFIG=str(tmp_path / "absent.yaml"))
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--batch-rows", "500"], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([*command("sync"), "--batch-rows", "500"], env=env, cwd=tmp_path,
                             stdin=slave, stdout=slave, stderr=slave)
     os.close(slave)
     chunks = []

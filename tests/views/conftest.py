@@ -1,6 +1,3 @@
 """tests/views: golden files and the reference computation share golden_support."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,4 +1,4 @@
-"""Golden files for the contract views, shared by the tests and scripts/regen_golden.py.
+"""Golden files for the contract views, shared by the tests and tests/views/regen_golden.py.
 
 Seeds live in ``tests/views/seeds/<concern>/`` and hold only the columns the
 views read (lines starting with ``#`` are comments):

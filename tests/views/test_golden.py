@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-import golden_support as gs
+from tests.views import golden_support as gs
 
 FILES = sorted(gs.EXPECTED_DIR.glob("*.csv"))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-import golden_support as gs
+from tests.views import golden_support as gs
 
 CONCERNS = gs.seed_concerns()
 ALL_VIEWS = list(gs.VIEW_QUERIES)

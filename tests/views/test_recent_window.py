@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from psycopg.types.json import Jsonb
 
-import golden_support as gs
+from tests.views import golden_support as gs
 
 HASH = "deadbeef" * 4
 H = dt.timedelta(hours=1)

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from psycopg.types.json import Jsonb
 
-import golden_support as gs
+from tests.views import golden_support as gs
 
 UTC = dt.timezone.utc
 WINDOW = dt.timedelta(hours=168)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make jobs: schedule the warehouse's maintenance jobs with pg_cron.
 
 This is the one step that needs a privileged connection: the database where
@@ -9,8 +8,8 @@ cloudsqlsuperuser, azure_pg_admin, or one granted EXECUTE on
 ``--cron-dsn``.  Jobs are named, so running this again updates them.
 
     DEVDIAG_CRON_DSN=postgresql://admin@host/postgres make jobs
-    python scripts/jobs.py --print       # the SQL, to run by hand
-    python scripts/jobs.py --unschedule  # remove them
+    devdiag-jobs --print       # the SQL, to run by hand
+    devdiag-jobs --unschedule  # remove them
 
 Without pg_cron, schedule ``make retention`` from system cron instead
 (see README, "Retention and archive").
@@ -21,12 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import DevdiagError, connect, libpq_dsn, main_guard, resolve_dsn  # noqa: E402
+from .config import DevdiagError, connect, main_guard, parse_dsn, resolve_dsn
 
 # name, schedule, command, where ("warehouse" or "cron")
 JOBS = [
@@ -45,9 +40,7 @@ NO_PG_CRON = (
 
 
 def dbname_of(dsn: str) -> str:
-    import psycopg
-
-    return psycopg.conninfo.conninfo_to_dict(libpq_dsn(dsn)).get("dbname") or urlsplit(dsn).path.lstrip("/")
+    return parse_dsn(dsn).get("dbname") or parse_dsn(dsn).get("user") or "postgres"
 
 
 def plan(warehouse_db: str, cron_db: str) -> list[tuple[str, str, str, str]]:
@@ -66,7 +59,6 @@ def main(argv=None) -> int:
     ap.add_argument("--unschedule", action="store_true", help="remove the jobs")
     args = ap.parse_args(argv)
     import psycopg
-
     from psycopg import sql
 
     warehouse_db = args.database or dbname_of(resolve_dsn())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make retention: run the retention job once, from system cron where pg_cron is not available.
 
 Calls ``devdiag.run_retention()`` (archive runs past ``retention_days``, then
@@ -12,23 +11,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import DevdiagError, connect, main_guard, resolve_dsn  # noqa: E402
+from .config import DevdiagError, add_dsn_option, connect, main_guard, resolve_dsn
 
 
 @main_guard
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, local cluster)")
+    add_dsn_option(ap)
     ap.add_argument("--batch", type=int, help="rows per transaction (default: settings.retention_batch_size)")
     ap.add_argument("--max-batches", type=int, help="stop after this many batches per phase")
     args = ap.parse_args(argv)
     import psycopg
 
-    with connect(args.dsn or resolve_dsn(), autocommit=True) as conn:
+    with connect(resolve_dsn(args.dsn), autocommit=True) as conn:
         notices: list[str] = []
         conn.add_notice_handler(lambda d: notices.append(d.message_primary))
         try:

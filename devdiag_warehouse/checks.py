@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Run the warehouse's health checks or alert queries and report them.
 
-    checks.py health    every file in sql/health/: status rows (ok | warn | fail)
-    checks.py alerts    every file in sql/alerts/: a file returning rows is firing
+    devdiag-checks health    every file in sql/health/: status rows (ok | warn | fail)
+    devdiag-checks alerts    every file in sql/alerts/: a file returning rows is firing
 
 Each file runs in its own read-only transaction with a statement timeout, so
 one slow or broken check never hides the others; a file that errors is
@@ -20,9 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import ROOT, connect, main_guard, resolve_dsn  # noqa: E402
+from .config import ROOT, add_dsn_option, connect, main_guard, resolve_dsn
 
 KINDS = {"health": ROOT / "sql" / "health", "alerts": ROOT / "sql" / "alerts"}
 
@@ -92,11 +89,11 @@ def run(kind: str, dsn: str, quiet: bool = False, timeout_ms: int = 60_000, out=
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("kind", choices=sorted(KINDS))
-    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, local cluster)")
+    add_dsn_option(ap)
     ap.add_argument("--quiet", action="store_true", help="print only what is not ok")
     ap.add_argument("--timeout-ms", type=int, default=60_000, help="statement timeout per file")
     args = ap.parse_args(argv)
-    return run(args.kind, args.dsn or resolve_dsn(), args.quiet, args.timeout_ms)
+    return run(args.kind, resolve_dsn(args.dsn), args.quiet, args.timeout_ms)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Apply, roll back and inspect the warehouse migrations.
 
-    migrate.py apply      apply pending versioned steps, then re-apply sql/
-    migrate.py rollback   undo the last applied step (--all: every step)
-    migrate.py status     applied / pending steps, drift, repeatables state
-    migrate.py reapply    re-apply sql/ only (the database must be at head)
+    devdiag-migrate apply      apply pending versioned steps, then re-apply sql/
+    devdiag-migrate rollback   undo the last applied step (--all: every step)
+    devdiag-migrate status     applied / pending steps, drift, repeatables state
+    devdiag-migrate reapply    re-apply sql/ only (the database must be at head)
 
 Versioned steps are yoyo migrations in ``migrations/``; yoyo's bookkeeping
 lives in the schema ``devdiag_meta``, beside our checksum of every applied
@@ -25,12 +24,16 @@ import hashlib
 import sys
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import (  # noqa: E402
-    ROOT, DevdiagError, connect, libpq_dsn, main_guard, resolve_dsn, yoyo_dsn,
+from .config import (
+    ROOT,
+    DevdiagError,
+    add_dsn_option,
+    connect,
+    libpq_dsn,
+    main_guard,
+    resolve_dsn,
+    yoyo_url,
 )
 
 MIGRATIONS_DIR = ROOT / "migrations"
@@ -88,11 +91,35 @@ def step_checksum(mid: str) -> str:
     return h.hexdigest()
 
 
+def file_checksums(mid: str) -> dict[str, str]:
+    """SHA-256 of each file of a step, so drift names the file that changed."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in migration_files(mid)}
+
+
+def edited_files(mid: str, recorded_files: dict | None) -> list[str]:
+    """The files of an applied step that differ from what was applied (all, when unknown)."""
+    now = file_checksums(mid)
+    if not recorded_files:
+        return sorted(now)
+    return sorted(n for n in set(now) | set(recorded_files) if now.get(n) != recorded_files.get(n))
+
+
 def tree_checksum() -> str:
     h = hashlib.sha256()
     for p in repeatable_files():
         h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+GROUP_ROLES = ("devdiag_owner", "devdiag_writer", "devdiag_reader", "devdiag_analyst", "devdiag_monitor")
+
+
+def error_text(exc: Exception) -> str:
+    """A driver error as one line, with PostgreSQL's hint (it often holds the statement to run)."""
+    text = str(exc).strip()
+    msg = text.splitlines()[0] if text else repr(exc)
+    hint = getattr(getattr(exc, "diag", None), "message_hint", None)
+    return f"{msg} (hint: {hint})" if hint else msg
 
 
 class Migrator:
@@ -137,6 +164,7 @@ class Migrator:
                     sha256 text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now())"""
         )
+        c.execute(f"ALTER TABLE {META_SCHEMA}.migration_checksum ADD COLUMN IF NOT EXISTS file_sha256 jsonb")
         c.execute(
             f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.repeatable_state (
                     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -147,11 +175,7 @@ class Migrator:
     def backend(self):
         from yoyo import get_backend
 
-        parts = urlsplit(yoyo_dsn(self.dsn))
-        query = dict(parse_qsl(parts.query))
-        query["schema"] = META_SCHEMA
-        uri = urlunsplit(parts._replace(query=urlencode(query)))
-        backend = get_backend(uri)
+        backend = get_backend(yoyo_url(self.dsn, schema=META_SCHEMA))
         # Safe: we hold the advisory lock, so no other migrate run owns yoyo's lock row.
         backend.break_lock()
         # yoyo runs each step on a copy of the backend (its own connection):
@@ -182,19 +206,27 @@ class Migrator:
         ).fetchall()
         return dict(rows)
 
+    def recorded_files(self) -> dict[str, dict]:
+        rows = self.lock_conn.execute(
+            f"SELECT migration_id, file_sha256 FROM {META_SCHEMA}.migration_checksum"
+        ).fetchall()
+        return {mid: files for mid, files in rows if files}
+
+    def drifted(self, applied) -> dict[str, list[str]]:
+        """Applied steps edited since: step id -> the edited file names."""
+        recorded, files = self.recorded_checksums(), self.recorded_files()
+        return {mid: edited_files(mid, files.get(mid)) for mid in applied
+                if recorded.get(mid) is not None and recorded[mid] != step_checksum(mid)}
+
     def check_drift(self, applied: list[str]) -> None:
-        recorded = self.recorded_checksums()
-        for mid in applied:
-            want = recorded.get(mid)
-            if want is None:
-                continue
-            if want != step_checksum(mid):
-                names = ", ".join(str(p.relative_to(ROOT)) for p in migration_files(mid))
+        for mid, edited in self.drifted(applied).items():
+            if edited:
+                names = ", ".join(f"migrations/{n}" for n in edited)
                 raise DevdiagError(
                     f"applied migration {mid} was edited after it was applied ({names}); "
                     "landed steps are append-only: restore the file and add a new step"
                 )
-        missing = [m for m in recorded if not migration_files(m)]
+        missing = [m for m in self.recorded_checksums() if not migration_files(m)]
         if missing:
             raise DevdiagError(
                 f"applied migration file(s) missing from migrations/: {', '.join(sorted(missing))}"
@@ -202,11 +234,14 @@ class Migrator:
 
     def record(self, mids: list[str]) -> None:
         for mid in mids:
+            from psycopg.types.json import Jsonb
+
             self.lock_conn.execute(
-                f"""INSERT INTO {META_SCHEMA}.migration_checksum (migration_id, sha256)
-                    VALUES (%s, %s)
-                    ON CONFLICT (migration_id) DO UPDATE SET sha256 = EXCLUDED.sha256""",
-                (mid, step_checksum(mid)),
+                f"""INSERT INTO {META_SCHEMA}.migration_checksum (migration_id, sha256, file_sha256)
+                    VALUES (%s, %s, %s)
+                    ON CONFLICT (migration_id) DO UPDATE
+                    SET sha256 = EXCLUDED.sha256, file_sha256 = EXCLUDED.file_sha256""",
+                (mid, step_checksum(mid), Jsonb(file_checksums(mid))),
             )
 
     # -- repeatables -------------------------------------------------------
@@ -265,6 +300,7 @@ class Migrator:
         self.record(applied)  # steps applied before checksums were kept
         pending = backend.to_apply(migrations)
         if pending:
+            self.preflight()
             # Views depend on the tables a step may change; they come back below.
             self.drop_repeatables()
             for m in pending:
@@ -272,13 +308,47 @@ class Migrator:
                 try:
                     backend.apply_migrations_only(migrations.__class__([m]))
                 except Exception as exc:  # yoyo re-raises the driver's error
-                    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                    raise DevdiagError(f"migration {m.id} failed: {msg}") from None
+                    raise DevdiagError(f"migration {m.id} failed: {error_text(exc)}") from None
                 self.record([m.id])
         else:
             self.say("no pending migrations")
         self.apply_repeatables()
         return 0
+
+    def preflight(self) -> None:
+        """Refuse before the first step when the login cannot finish them all.
+
+        The group roles are cluster-wide: a login that lacks CREATEROLE where
+        they are missing, or is not a member of devdiag_owner and may not
+        grant it to itself, would otherwise stop half way, with the first
+        steps applied.  The message gives the statements an administrator runs.
+        """
+        import psycopg
+
+        c = self.lock_conn
+        login, quoted = c.execute("SELECT current_user, quote_ident(current_user)").fetchone()
+        missing, can_create, member = c.execute(
+            """SELECT array(SELECT w FROM unnest(%s::text[]) AS w
+                            WHERE NOT EXISTS (SELECT FROM pg_roles AS r WHERE r.rolname = w)),
+                      (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user),
+                      EXISTS (SELECT FROM pg_roles WHERE rolname = 'devdiag_owner')
+                      AND pg_has_role(current_user, 'devdiag_owner', 'USAGE')""",
+            (list(GROUP_ROLES),)).fetchone()
+        if missing and not can_create:
+            create = " ".join(f"CREATE ROLE {r} NOLOGIN;" for r in missing)
+            raise DevdiagError(
+                f"the group role(s) {', '.join(missing)} do not exist and {login} lacks CREATEROLE to create them; "
+                f"nothing was applied. An administrator runs: {create} GRANT devdiag_owner TO {quoted};"
+                f" (or: ALTER ROLE {quoted} CREATEROLE;)")
+        if "devdiag_owner" not in missing and not member:
+            try:
+                with c.transaction():
+                    c.execute("GRANT devdiag_owner TO CURRENT_USER")
+            except psycopg.errors.InsufficientPrivilege:
+                raise DevdiagError(
+                    f"{login} is not a member of devdiag_owner and may not grant it to itself; nothing was "
+                    f"applied. A role with ADMIN OPTION on devdiag_owner runs: GRANT devdiag_owner TO {quoted};"
+                ) from None
 
     def rollback(self, all_steps: bool = False) -> int:
         backend = self.backend()
@@ -297,29 +367,29 @@ class Migrator:
             try:
                 backend.rollback_migrations(migrations.__class__([m]))
             except Exception as exc:
-                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                raise DevdiagError(f"rollback of {m.id} failed: {msg}") from None
+                raise DevdiagError(f"rollback of {m.id} failed: {error_text(exc)}") from None
             self.lock_conn.execute(
                 f"DELETE FROM {META_SCHEMA}.migration_checksum WHERE migration_id = %s", (m.id,))
         left = self.applied_ids(backend, migrations)
         if left:
             self.say(f"{len(left)} step(s) still applied; views and sql/ come back with the next migrate")
         else:
-            self.say("all steps rolled back: the devdiag schema is gone")
+            # Nothing is left to keep books on: the database returns to empty.
+            backend.connection.close()
+            self.lock_conn.execute(f"DROP SCHEMA IF EXISTS {META_SCHEMA} CASCADE")
+            self.say(f"all steps rolled back: the devdiag and {META_SCHEMA} schemas are gone")
         return 0
 
     def status(self) -> int:
         backend = self.backend()
         migrations = self.migrations()
         applied = set(self.applied_ids(backend, migrations))
-        recorded = self.recorded_checksums()
-        drift = 0
+        drifted = self.drifted(applied)
         for m in migrations:
             state = "applied" if m.id in applied else "pending"
             note = ""
-            if m.id in applied and recorded.get(m.id) not in (None, step_checksum(m.id)):
-                note = "  EDITED AFTER APPLY"
-                drift += 1
+            if m.id in drifted:
+                note = "  EDITED AFTER APPLY: " + ", ".join(drifted[m.id])
             self.say(f"{state:8} {m.id}{note}")
         row = self.lock_conn.execute(
             f"SELECT sha256, applied_at FROM {META_SCHEMA}.repeatable_state").fetchone()
@@ -329,7 +399,12 @@ class Migrator:
             self.say(f"sql/     changed since last apply at {row[1]:%Y-%m-%d %H:%M:%S%z} (run make migrate)")
         else:
             self.say(f"sql/     up to date (applied {row[1]:%Y-%m-%d %H:%M:%S%z})")
-        return 1 if drift else 0
+        pending = len(migrations) - len(applied)
+        summary = f"summary: {len(applied)} applied, {pending} pending, {len(drifted)} edited after apply"
+        if drifted:
+            summary += " (" + "; ".join(f"{mid}: {', '.join(files)}" for mid, files in sorted(drifted.items())) + ")"
+        self.say(summary)
+        return 1 if drifted else 0
 
     def reapply(self) -> int:
         backend = self.backend()
@@ -347,9 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["apply", "rollback", "status", "reapply"], nargs="?", default="apply")
     ap.add_argument("--all", action="store_true", help="rollback: undo every applied step")
-    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, local cluster)")
+    add_dsn_option(ap)
     args = ap.parse_args(argv)
-    dsn = args.dsn or resolve_dsn()
+    # Only apply may create the local cluster; the other commands read or undo what exists.
+    dsn = resolve_dsn(args.dsn, create_local=args.command == "apply")
     with Migrator(dsn) as m:
         if args.command == "apply":
             return m.apply()

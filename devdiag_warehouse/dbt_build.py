@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make dbt: `dbt build` of devdiag_dbt/ against the warehouse.
 
 The DSN comes from ``--dsn``, else the usual places (DEVDIAG_DSN,
@@ -8,9 +7,9 @@ password is ever written to a file.  dbt runs from its own venv (``make
 dbt-venv``: .venv-dbt), or the executable named by DEVDIAG_DBT, or a ``dbt`` on
 PATH.  Anything after ``--`` goes to dbt as it is:
 
-    dbt_build.py                           # dbt build (models, schema tests, mart = view tests)
-    dbt_build.py --command test -- --select fct_ttr
-    dbt_build.py --dsn postgresql://... -- --target-path /tmp/t --log-path /tmp/l
+    devdiag-dbt                           # dbt build (models, schema tests, mart = view tests)
+    devdiag-dbt --command test -- --select fct_ttr
+    devdiag-dbt --dsn postgresql://... -- --target-path /tmp/t --log-path /tmp/l
 """
 
 from __future__ import annotations
@@ -20,11 +19,16 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import ROOT, DevdiagError, libpq_dsn, main_guard, redact, resolve_dsn  # noqa: E402
+from .config import (
+    ROOT,
+    DevdiagError,
+    add_dsn_option,
+    libpq_dsn,
+    main_guard,
+    redact,
+    resolve_dsn,
+)
 
 PROJECT = ROOT / "devdiag_dbt"
 DBT_VENV = ROOT / ".venv-dbt"
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         cut = argv.index("--")
         argv, passthrough = argv[:cut], argv[cut + 1:]
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, or the local PostgreSQL)")
+    add_dsn_option(ap)
     ap.add_argument("--schema", default=os.environ.get("DEVDIAG_DBT_SCHEMA", DEFAULT_SCHEMA),
                     help=f"schema dbt builds into (default {DEFAULT_SCHEMA}; never devdiag, which migrate owns)")
     ap.add_argument("--command", default="build", choices=["build", "run", "test", "compile", "debug"],
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     dbt = find_dbt()
     if not dbt:
         raise DevdiagError("dbt is not installed: run `make dbt-venv` (dbt-core<1.12 and dbt-postgres in .venv-dbt)")
-    dsn = args.dsn or resolve_dsn()
+    dsn = resolve_dsn(args.dsn)
     cmd = [dbt, "--no-use-colors", args.command, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
            *passthrough]
     print(f"dbt {args.command} into schema {args.schema} of {redact(dsn)}", flush=True)

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Restore a backup set written by backup.py, then bring sql/ and migrations in line.
 
-    restore.py SET                   onto an empty database (the DSN's, or --create it)
-    restore.py SET --clean           over an existing warehouse (one transaction)
-    restore.py latest [--dir DIR]    the newest complete set in the backup folder
+    devdiag-restore SET                   onto an empty database (the DSN's, or --create it)
+    devdiag-restore SET --clean           over an existing warehouse (one transaction)
+    devdiag-restore latest [--dir DIR]    the newest complete set in the backup folder
 
 Steps, each stopping with one clear line when it fails:
 
@@ -34,14 +33,26 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from backup import (  # noqa: E402
-    SET_RE, default_dir, dsn_for_database, list_archive, locate_cron, verify_set, warn,
+from .backup import (
+    SET_RE,
+    default_dir,
+    dsn_for_database,
+    list_archive,
+    locate_cron,
+    verify_set,
+    warn,
 )
-from devdiag_env import DevdiagError, connect, libpq_dsn, main_guard, redact, resolve_dsn  # noqa: E402
-from migrate import Migrator  # noqa: E402
-from pgtools import bindir_for_server, run_tool  # noqa: E402
+from .config import (
+    DevdiagError,
+    add_dsn_option,
+    connect,
+    libpq_dsn,
+    main_guard,
+    redact,
+    resolve_dsn,
+)
+from .migrate import Migrator
+from .pgtools import bindir_for_server, run_tool
 
 
 def say(msg: str, quiet: bool = False) -> None:
@@ -233,7 +244,7 @@ def restore(source: Path, dsn: str, clean: bool = False, jobs: int = 2, create: 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("source", help="a backup set folder, a bare pg_dump archive, or 'latest'")
-    ap.add_argument("--dsn", help="target DSN (default: DEVDIAG_DSN, devdiag.yaml, local cluster)")
+    add_dsn_option(ap, "the database to restore into")
     ap.add_argument("--dir", type=Path, default=None, help="backup folder for 'latest' (default backups/)")
     ap.add_argument("--clean", action="store_true", help="restore over an existing warehouse (one transaction)")
     ap.add_argument("--create", action="store_true", help="create the target database when it does not exist")
@@ -243,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cron-dsn", help="DSN of the database pg_cron lives in")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
-    dsn = args.dsn or resolve_dsn()
+    dsn = resolve_dsn(args.dsn, create_local=True)
     source = latest_set(args.dir or default_dir()) if args.source == "latest" else Path(args.source)
     try:
         restore(source, dsn, args.clean, args.jobs, args.create, args.migrate, not args.no_cron, args.cron_dsn,

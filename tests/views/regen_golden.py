@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Regenerate tests/views/expected/ from the current views.
 
-    python scripts/regen_golden.py      (or: make golden)
+    python -m tests.views.regen_golden      (or: make golden)
 
 Starts a throwaway PostgreSQL (the machine's binaries, or the embedded wheel;
 DEVDIAG_PG_MAJOR picks one), migrates it as the non-superuser owner, runs
@@ -15,17 +14,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "tests" / "views"))
+import psycopg
 
-import psycopg  # noqa: E402
-
-import golden_support as gs  # noqa: E402
-from devdiag_env import LocalCluster, find_bindir, free_port, main_guard  # noqa: E402
-from migrate import Migrator  # noqa: E402
+from devdiag_warehouse.config import ROOT, main_guard
+from devdiag_warehouse.localdb import LocalCluster, find_bindir, free_port
+from devdiag_warehouse.migrate import Migrator
+from tests.views import golden_support as gs
 
 
 @main_guard

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Deterministic, realistic DevDiag history for demos, tests and benchmarks.
 
 Tenants have skewed sizes (Zipf-like), each owns targets probed from one to
@@ -251,8 +250,7 @@ def main(argv=None) -> int:
             return 2
         n = write_sqlite(args.sqlite, runs, gen)
     else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from devdiag_env import connect
+        from .config import connect
 
         with connect(args.dsn) as conn:
             n = copy_to_pg(conn, runs, gen)

@@ -19,7 +19,8 @@ import subprocess
 import warnings
 from pathlib import Path
 
-from devdiag_env import DevdiagError, find_bindir, libpq_dsn
+from .config import DevdiagError, libpq_dsn
+from .localdb import find_bindir
 
 
 def quiet_find_bindir(major: str) -> Path:

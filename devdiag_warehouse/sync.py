@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Sync a DevDiag SQLite learning store into the warehouse.
 
-    SQLITE_PATH=devdiag.db PG_DSN=postgresql://... sync_sqlite_to_pg.py [--quiet] [--dry-run]
+    SQLITE_PATH=devdiag.db DEVDIAG_DSN=postgresql://... devdiag-sync [--quiet] [--dry-run]
 
 Incremental: each source (one SQLite store) has a watermark in
 ``devdiag.sync_source``: the highest SQLite ``diag_run.id`` already processed.
@@ -20,9 +19,8 @@ reason; the rest lands.
 
 Configuration (first match wins):
   SQLite store   --sqlite, SQLITE_PATH, devdiag.yaml learn.store (sqlite:///path)
-  warehouse      --dsn, PG_DSN, DEVDIAG_DSN, devdiag.yaml learn.sync.pg_dsn or
-                 learn.store (postgresql://...), else the project-local PostgreSQL
-                 if one was set up (make db-up / make demo)
+  warehouse      --dsn, DEVDIAG_DSN, PG_DSN (the sync's alias), devdiag.yaml
+                 warehouse.dsn, else the project-local PostgreSQL if one exists
   source name    --source, SYNC_SOURCE, devdiag.yaml learn.sync.source, else
                  derived from the store's first run ("sqlite-<16 hex>")
   privacy        devdiag.yaml learn.privacy.hash_targets (default true) and
@@ -57,13 +55,16 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import (  # noqa: E402
-    STATE_DIR, DevdiagError, LocalCluster, libpq_dsn, load_config, redact,
+from .config import (
+    DevdiagError,
+    add_dsn_option,
+    libpq_dsn,
+    load_config,
+    mask_secrets,
+    redact,
+    warehouse,
 )
 
 EXIT_OK, EXIT_REJECTED, EXIT_CONFIG, EXIT_BUSY, EXIT_BUG = 0, 1, 2, 3, 70
@@ -146,15 +147,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         raise DevdiagError("no SQLite store given: set SQLITE_PATH, pass --sqlite, "
                            "or set learn.store: sqlite:///path in devdiag.yaml")
 
-    dsn = (args.dsn or os.environ.get("PG_DSN") or os.environ.get("DEVDIAG_DSN")
-           or sync_cfg.get("pg_dsn")
-           or (store if isinstance(store, str) and store.startswith("postgres") else None))
-    if not dsn:
-        if (STATE_DIR / "local.json").exists():
-            dsn = LocalCluster.default().ensure_running()
-        else:
-            raise DevdiagError("no warehouse given: set PG_DSN (postgresql:// or postgresql+psycopg://) "
-                               "or pass --dsn")
+    # The one resolution order, with PG_DSN as the sync's alias after DEVDIAG_DSN;
+    # the local cluster only when one exists (the sync never creates a warehouse).
+    dsn = warehouse(args.dsn, aliases=("PG_DSN",), config=args.config, announce=not args.quiet).dsn
 
     keep = privacy.get("keep_evidence_keys")
     if keep is not None:
@@ -826,7 +821,8 @@ class Warehouse:
             self.conn = psycopg.connect(dsn, application_name="devdiag-sync")
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DevdiagError(f"cannot connect to the warehouse ({redact(dsn)}): {first}") from None
+            raise DevdiagError(
+                f"cannot connect to the warehouse ({redact(dsn)}): {mask_secrets(first, dsn)}") from None
         self.row_errors = row_error_types()
 
     def where(self) -> str:
@@ -1243,7 +1239,7 @@ def summary(cfg: Settings, name: str, c: Counts, source: dict, elapsed: float) -
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sqlite", help="the DevDiag SQLite store (default: SQLITE_PATH, learn.store)")
-    ap.add_argument("--dsn", help="the warehouse (default: PG_DSN, DEVDIAG_DSN, devdiag.yaml)")
+    add_dsn_option(ap)
     ap.add_argument("--source", help="name of this store in the warehouse (default: SYNC_SOURCE, "
                                      "learn.sync.source, derived from the store)")
     ap.add_argument("--config", help="devdiag.yaml to read (default: DEVDIAG_CONFIG, ./devdiag.yaml)")

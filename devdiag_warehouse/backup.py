@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Back up the warehouse: a verified pg_dump, with its roles and pg_cron jobs.
 
-    backup.py [--dir DIR] [--format directory|custom] [--jobs N] [--keep-days N]
-    backup.py --verify DIR/<set>     re-check an existing backup set
+    devdiag-backup [--dir DIR] [--format directory|custom] [--jobs N] [--keep-days N]
+    devdiag-backup --verify DIR/<set>     re-check an existing backup set
 
 Each run writes one backup set, a folder named ``<database>-<UTC time>`` in
 ``--dir`` (``DEVDIAG_BACKUP_DIR``, default ``backups/``):
@@ -45,10 +44,17 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import ROOT, DevdiagError, connect, libpq_dsn, main_guard, redact, resolve_dsn  # noqa: E402
-from pgtools import bindir_for_server, first_error, run_tool, tool_major  # noqa: E402
+from .config import (
+    ROOT,
+    DevdiagError,
+    add_dsn_option,
+    connect,
+    libpq_dsn,
+    main_guard,
+    redact,
+    resolve_dsn,
+)
+from .pgtools import bindir_for_server, first_error, run_tool, tool_major
 
 MANIFEST_VERSION = 1
 SET_RE = re.compile(r"^(?P<db>.+)-(?P<stamp>\d{8}T\d{6}Z)(?P<partial>\.partial)?$")
@@ -232,7 +238,7 @@ def roles_sql(conn, schemas: list[str], dbname: str, stamp: str) -> tuple[str, l
     roles = conn.execute(ROLES_QUERY, {"schemas": schemas}).fetchall()
     names = {r[0]: r[1] for r in roles}
     out = [
-        f"-- Roles of the DevDiag warehouse {dbname!r}, written by scripts/backup.py at {stamp}.",
+        f"-- Roles of the DevDiag warehouse {dbname!r}, written by devdiag-backup at {stamp}.",
         "-- A database dump holds no roles: restore.py runs this file before pg_restore.",
         "-- Re-runnable: a role that exists is left as it is; missing memberships and database",
         "-- grants are added. Passwords and per-role settings are not saved: set passwords again",
@@ -357,7 +363,7 @@ def cron_sql(conn, dsn: str, dbname: str, stamp: str, cron_dsn: str | None) -> t
                 """SELECT jobname, schedule, command, database, username, active FROM cron.job
                    WHERE database = %s ORDER BY jobid""", (dbname,)).fetchall()
             out = [
-                f"-- pg_cron jobs that run in database {dbname!r}, written by scripts/backup.py at {stamp}.",
+                f"-- pg_cron jobs that run in database {dbname!r}, written by devdiag-backup at {stamp}.",
                 f"-- Run in the database pg_cron lives in ({cron_db!r}); named jobs are updated in place,",
                 "-- so running this twice changes nothing. Scheduling for another user needs a superuser.",
                 "",
@@ -562,7 +568,7 @@ def default_dir() -> Path:
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, local cluster)")
+    add_dsn_option(ap)
     ap.add_argument("--dir", type=Path, default=None, help="backup folder (DEVDIAG_BACKUP_DIR, default backups/)")
     ap.add_argument("--format", choices=["directory", "custom"], default="directory")
     ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
@@ -579,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.keep_days < 1:
         raise DevdiagError("--keep-days must be at least 1")
-    dsn = args.dsn or resolve_dsn()
+    dsn = resolve_dsn(args.dsn)
     try:
         backup(dsn, args.dir or default_dir(), args.format, args.jobs, args.keep_days, args.schema,
                args.cron_dsn, args.quiet)

@@ -1,15 +1,14 @@
-#!/usr/bin/env python3
 """Measure the SQLite-to-warehouse sync end to end on a generated store.
 
-    bench_sync.py --runs 2000000            # throwaway PostgreSQL, fresh warehouse
-    bench_sync.py --runs 200000 --keep      # keep the store file for another run
+    devdiag-bench-sync --runs 2000000            # throwaway PostgreSQL, fresh warehouse
+    devdiag-bench-sync --runs 200000 --keep      # keep the store file for another run
 
 Generates a DevDiag learning store the way DevDiag fills one (WAL mode, runs
 appended in time order, 20 tenants of Zipf-like sizes, a few hundred targets
 per large tenant, 2% raw URL targets to hash, 10% evidence with keys to drop,
 one bad row in 100,000, learned fix outcomes), starts a throwaway
 PostgreSQL (the machine's, or DEVDIAG_PG_MAJOR=embedded), migrates it, then
-runs the real CLI (``sync_sqlite_to_pg.py --quiet``) twice: the initial sync
+runs the real CLI (``devdiag-sync --quiet``) twice: the initial sync
 of every run, then an incremental one after DevDiag appended 1% more runs and
 credited 10% of the fixes again.
 
@@ -35,10 +34,12 @@ import time
 from hashlib import sha256
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import (  # noqa: E402
-    ROOT, LocalCluster, dedicated_memory_settings, find_bindir, free_port, server_version,
+from .localdb import (
+    LocalCluster,
+    dedicated_memory_settings,
+    find_bindir,
+    free_port,
+    server_version,
 )
 
 SQLITE_SCHEMA = """
@@ -185,7 +186,7 @@ def timed_sync(store: Path, dsn: str, pm: int, batch_rows: int, source: str) -> 
     before_pg = cluster_cpu(pm)
     load_before = os.getloadavg()[0]
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "sync_sqlite_to_pg.py"), "--quiet",
+    proc = subprocess.Popen([sys.executable, "-m", "devdiag_warehouse.sync", "--quiet",
                              "--no-progress", "--batch-rows", str(batch_rows)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_kb = 0
@@ -264,7 +265,7 @@ def main(argv=None) -> int:
     cluster.cron_database = "postgres"
     try:
         dsn = cluster.ensure_running()
-        from migrate import Migrator
+        from .migrate import Migrator
 
         with open(os.devnull, "w") as quiet, Migrator(dsn, out=quiet) as m:
             m.apply()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make report: the four dashboards of the analysts' guide, without Tableau.
 
 Reads the same views Tableau reads (docs/TABLEAU.md) and writes one
@@ -31,9 +30,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from devdiag_env import ROOT, DevdiagError, connect, main_guard, redact, resolve_dsn  # noqa: E402
+from .config import (
+    ROOT,
+    DevdiagError,
+    add_dsn_option,
+    connect,
+    main_guard,
+    redact,
+    resolve_dsn,
+)
 
 DEFAULT_OUT = ROOT / ".devdiag" / "report.html"
 TOP_PROBLEMS = 6
@@ -465,11 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int, default=30, help="the last N UTC days up to today (default 30)")
     ap.add_argument("--from", dest="d_from", type=parse_day, help="first UTC day (YYYY-MM-DD)")
     ap.add_argument("--to", dest="d_to", type=parse_day, help="last UTC day, included (default: today)")
-    ap.add_argument("--dsn", help="warehouse DSN (default: DEVDIAG_DSN, devdiag.yaml, or the local PostgreSQL)")
+    add_dsn_option(ap)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"HTML file to write (default {DEFAULT_OUT})")
     args = ap.parse_args(argv)
     d_from, d_to = window(args.days, args.d_from, args.d_to)
-    dsn = args.dsn or resolve_dsn()
+    dsn = resolve_dsn(args.dsn)
     import psycopg
 
     with connect(dsn) as conn:

@@ -1,0 +1,68 @@
+"""The project-local PostgreSQL as a new user meets it: make demo, make psql, make dsn.
+
+Each test points DEVDIAG_STATE_DIR at its own folder, so it never touches the
+checkout's own cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import psycopg
+import pytest
+
+from tests.commands import command
+
+
+def env_for(tmp_path, **extra) -> dict:
+    env = {**os.environ, "DEVDIAG_STATE_DIR": str(tmp_path / "state"),
+           "DEVDIAG_CONFIG": str(tmp_path / "absent.yaml")}
+    env.pop("DEVDIAG_DSN", None)
+    return {**env, **extra}
+
+
+def destroy(env) -> None:
+    subprocess.run([*command("localdb"), "destroy"], env=env, capture_output=True, timeout=120)
+
+
+def test_read_only_commands_never_create_a_cluster(tmp_path):
+    """With nothing configured and no local cluster, dsn and psql refuse in one line and create nothing."""
+    env = env_for(tmp_path)
+    for argv in ([*command("localdb"), "dsn"], [*command("localdb"), "psql", "-c", "select 1"],
+                 [*command("checks"), "health"], [*command("report")]):
+        res = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 2 and "make migrate" in res.stderr, (argv, res.stderr)
+    assert not (tmp_path / "state" / "local.json").exists()
+
+
+@pytest.mark.slow
+def test_demo_serves_tcp_clients_and_says_what_it_ran(tmp_path):
+    """make demo: a password login over localhost TCP reads the sample; it names the tenant the 3xx files use,
+    says it ignores a configured warehouse, and make psql takes arguments."""
+    env = env_for(tmp_path, DEVDIAG_DSN="postgresql://prod.invalid/devdiag")
+    try:
+        res = subprocess.run([*command("demo"), "--runs", "2000", "--tenants", "2", "--days", "10"],
+                             env=env, capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, res.stdout + res.stderr
+        out = res.stdout
+        assert "DEVDIAG_DSN names a warehouse; the demo never touches it" in out
+        assert "-v tenant=" in out and "the 3xx files narrow to -v tenant" in out
+        port = json.loads((tmp_path / "state" / "local.json").read_text())["port"]
+        assert f"host 127.0.0.1, port {port}, database devdiag, user devdiag_demo, password devdiag-demo" in out
+        with psycopg.connect(host="127.0.0.1", port=port, dbname="devdiag", user="devdiag_demo",
+                             password="devdiag-demo") as conn:
+            assert conn.execute("SELECT count(*) FROM devdiag.v_run_all").fetchone()[0] == 2000
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(host="127.0.0.1", port=port, dbname="devdiag", user="postgres", connect_timeout=5)
+        local = env_for(tmp_path)
+        res = subprocess.run([*command("localdb"), "psql", "-X", "-At", "-c", "select 6 * 7"], env=local,
+                             capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0 and res.stdout.strip() == "42", res.stderr
+        uri = subprocess.run([*command("localdb"), "dsn"], env=local, capture_output=True, text=True,
+                             timeout=60).stdout.strip()
+        assert uri.startswith("postgresql://devdiag@/devdiag?host=/")
+        assert f"port={port}" in uri
+    finally:
+        destroy(env_for(tmp_path))
