@@ -15,6 +15,16 @@ and re-created in file order, so a changed column never blocks the update and
 no other object is silently dropped.  A session-level advisory lock (polled,
 see ``__enter__``) makes concurrent runs wait for each other instead of
 half-applying.
+
+A killed run leaves nothing half done: a transactional step commits in the
+same transaction as yoyo's record of it, so it is either applied and recorded
+or neither; a non-transactional step (one ``CONCURRENTLY`` statement) is
+written to be re-run (``IF [NOT] EXISTS``) and an index a killed build left
+invalid is dropped before the step runs again.  Runs take a row lock in
+``devdiag_meta`` that only the migrating login can reach, give up after
+``--lock-wait`` seconds naming the session that holds it, and re-apply
+``sql/`` only when it changed, under a lock timeout with retries, so a
+migrate with nothing to do never queues behind readers.
 """
 
 from __future__ import annotations
@@ -39,7 +49,10 @@ from .config import (
 MIGRATIONS_DIR = ROOT / "migrations"
 REPEATABLE_DIRS = ["sql/functions", "sql/views", "sql/policies", "sql/jobs"]
 META_SCHEMA = "devdiag_meta"
-LOCK_KEY = 7_236_111_001  # pg_advisory_lock key for migrate runs
+#: seconds a migrate run waits for another one (or for readers, when re-applying sql/)
+DEFAULT_LOCK_WAIT = 120.0
+#: lock_timeout of each attempt at re-applying sql/, and how many attempts
+REAPPLY_LOCK_TIMEOUT_MS, REAPPLY_ATTEMPTS = 5000, 5
 
 
 def repeatable_files() -> list[Path]:
@@ -101,7 +114,8 @@ def edited_files(mid: str, recorded_files: dict | None) -> list[str]:
     now = file_checksums(mid)
     if not recorded_files:
         return sorted(now)
-    return sorted(n for n in set(now) | set(recorded_files) if now.get(n) != recorded_files.get(n))
+    changed = sorted(n for n in set(now) | set(recorded_files) if now.get(n) != recorded_files.get(n))
+    return changed or sorted(now)  # the step's checksum differs though no file does: name them all
 
 
 def tree_checksum() -> str:
@@ -123,41 +137,83 @@ def error_text(exc: Exception) -> str:
 
 
 class Migrator:
-    def __init__(self, dsn: str, out=sys.stdout):
+    def __init__(self, dsn: str, out=sys.stdout, lock_wait: float = DEFAULT_LOCK_WAIT):
         self.dsn = libpq_dsn(dsn)
         self.out = out
+        self.lock_wait = lock_wait
         self.lock_conn = None
+        self.guard_conn = None
 
     # -- plumbing --------------------------------------------------------
     def say(self, msg: str) -> None:
         print(msg, file=self.out)
 
     def __enter__(self):
-        self.lock_conn = connect(self.dsn, autocommit=True)
-        # Poll instead of blocking in pg_advisory_lock: a session waiting inside a
-        # statement holds a snapshot, which the running migrate's CREATE INDEX
-        # CONCURRENTLY would wait for until its lock_timeout.
-        while not self.lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-            time.sleep(0.2)
+        self.lock_conn = connect(self.dsn, autocommit=True, application_name="devdiag-migrate")
+        self._ensure_lock_table()
+        self._take_guard()
         self._ensure_meta()
         return self
 
     def __exit__(self, *exc):
-        if self.lock_conn is not None:
-            self.lock_conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
-            self.lock_conn.close()
+        for conn in (self.guard_conn, self.lock_conn):
+            if conn is not None and not conn.closed:
+                conn.close()
 
-    def _ensure_meta(self) -> None:
+    def _take_guard(self) -> None:
+        """Serialise migrate runs with a row lock only the migrating login can reach.
+
+        Polled with NOWAIT: a session blocked inside a statement holds a
+        snapshot, which the running migrate's CREATE INDEX CONCURRENTLY would
+        wait for.  An advisory key would let any login stall every migrate.
+        """
+        import psycopg
+
+        self.guard_conn = connect(self.dsn, application_name="devdiag-migrate")
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                self.guard_conn.execute(f"SELECT FROM {META_SCHEMA}.migrate_lock FOR UPDATE NOWAIT")
+                return
+            except psycopg.errors.LockNotAvailable:
+                self.guard_conn.rollback()
+            except psycopg.errors.UndefinedTable:  # a rollback-all just dropped devdiag_meta
+                self.guard_conn.rollback()
+                self._ensure_lock_table()
+            if time.monotonic() >= deadline:
+                holder = self.lock_conn.execute(
+                    """SELECT a.pid, a.usename, a.application_name FROM pg_locks AS l
+                       JOIN pg_stat_activity AS a ON a.pid = l.pid
+                       WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock'
+                         AND a.application_name = 'devdiag-migrate' AND a.pid <> pg_backend_pid()
+                         AND a.pid <> %s LIMIT 1""", (self.guard_conn.info.backend_pid,)).fetchone()
+                who = f" (pid {holder[0]}, user {holder[1]})" if holder else ""
+                raise DevdiagError(
+                    f"another migrate run{who} has held the migrate lock for {self.lock_wait:.0f} s; "
+                    "wait for it, or end it with pg_terminate_backend(pid) if it was abandoned")
+            time.sleep(0.2)
+
+    def _ensure_lock_table(self) -> None:
         import psycopg
 
         c = self.lock_conn
-        try:
-            c.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
-        except psycopg.errors.InsufficientPrivilege:
-            raise DevdiagError(
-                "the migrating role lacks CREATE on the database "
-                "(run make migrate as the database owner)"
-            ) from None
+        for attempt in range(5):
+            try:
+                c.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+                c.execute(f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.migrate_lock (singleton boolean PRIMARY KEY)")
+                c.execute(f"INSERT INTO {META_SCHEMA}.migrate_lock VALUES (true) ON CONFLICT DO NOTHING")
+                break
+            except psycopg.errors.InsufficientPrivilege:
+                raise DevdiagError(
+                    "the migrating role lacks CREATE on the database "
+                    "(run make migrate as the database owner)"
+                ) from None
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject,
+                    psycopg.errors.DuplicateTable):
+                continue  # a concurrent first run created it at the same moment
+
+    def _ensure_meta(self) -> None:
+        c = self.lock_conn
         c.execute(
             f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.migration_checksum (
                     migration_id text PRIMARY KEY,
@@ -171,6 +227,7 @@ class Migrator:
                     sha256 text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now())"""
         )
+        c.execute(f"ALTER TABLE {META_SCHEMA}.repeatable_state ADD COLUMN IF NOT EXISTS objects text")
 
     def backend(self):
         from yoyo import get_backend
@@ -258,27 +315,71 @@ class Migrator:
             conn.execute(sql.SQL("DROP VIEW {}").format(
                 sql.SQL(", ").join(sql.Identifier("devdiag", v) for v in views)))
 
-    def apply_repeatables(self) -> None:
+    def objects_fingerprint(self, conn) -> str:
+        """What sql/ creates, as the catalog holds it: views, functions and policies of devdiag."""
+        return conn.execute(
+            """SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
+                   SELECT 'v:' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'devdiag' AND c.relkind IN ('v', 'm')
+                   UNION ALL
+                   SELECT 'f:' || p.oid::regprocedure::text FROM pg_proc p
+                   JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'devdiag'
+                   UNION ALL
+                   SELECT 'p:' || c.relname || '.' || pol.polname FROM pg_policy pol
+                   JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'devdiag') AS t (x)""").fetchone()[0]
+
+    def repeatables_current(self) -> bool:
+        """sql/ is applied as it is on disk, and nothing it made was dropped since."""
+        row = self.lock_conn.execute(
+            f"SELECT sha256, objects FROM {META_SCHEMA}.repeatable_state").fetchone()
+        return bool(row) and row[0] == tree_checksum() and row[1] == self.objects_fingerprint(self.lock_conn)
+
+    def apply_repeatables(self, only_if_changed: bool = False) -> None:
+        """Re-apply sql/ in one transaction; retried when readers hold what it replaces."""
+        import psycopg
+
+        if only_if_changed and self.repeatables_current():
+            self.say("sql/ unchanged since it was last applied; nothing to do")
+            return
+        for attempt in range(1, REAPPLY_ATTEMPTS + 1):
+            try:
+                self._apply_repeatables_once()
+                return
+            except psycopg.errors.LockNotAvailable:
+                if attempt == REAPPLY_ATTEMPTS:
+                    raise DevdiagError(
+                        f"could not re-apply sql/: readers or writers held its views and tables through "
+                        f"{REAPPLY_ATTEMPTS} tries of {REAPPLY_LOCK_TIMEOUT_MS / 1000:.0f} s; nothing was changed, "
+                        "run make migrate again when they finish") from None
+                self.say(f"sql/ is in use (lock timeout); retrying ({attempt}/{REAPPLY_ATTEMPTS})")
+                time.sleep(min(2.0 * attempt, 10.0))
+
+    def _apply_repeatables_once(self) -> None:
         import psycopg
 
         with connect(self.dsn) as conn:
             with conn.transaction():
+                conn.execute(f"SET LOCAL lock_timeout = {int(REAPPLY_LOCK_TIMEOUT_MS)}")
                 act_as_schema_owner(conn)
                 self.drop_views(conn)
                 for path in repeatable_files():
                     rel = path.relative_to(ROOT)
                     try:
                         conn.execute(path.read_text(encoding="utf-8"))
+                    except psycopg.errors.LockNotAvailable:
+                        raise
                     except psycopg.Error as exc:
                         msg = str(exc).strip().splitlines()[0]
                         raise DevdiagError(f"{rel}: {msg}") from None
                 conn.execute("RESET ROLE")
                 conn.execute(
-                    f"""INSERT INTO {META_SCHEMA}.repeatable_state (singleton, sha256, applied_at)
-                        VALUES (true, %s, now())
+                    f"""INSERT INTO {META_SCHEMA}.repeatable_state (singleton, sha256, applied_at, objects)
+                        VALUES (true, %s, now(), %s)
                         ON CONFLICT (singleton) DO UPDATE
-                        SET sha256 = EXCLUDED.sha256, applied_at = EXCLUDED.applied_at""",
-                    (tree_checksum(),),
+                        SET sha256 = EXCLUDED.sha256, applied_at = EXCLUDED.applied_at,
+                            objects = EXCLUDED.objects""",
+                    (tree_checksum(), self.objects_fingerprint(conn)),
                 )
         self.say(f"re-applied {len(repeatable_files())} files from sql/")
 
@@ -306,14 +407,60 @@ class Migrator:
             for m in pending:
                 self.say(f"applying {m.id}")
                 try:
-                    backend.apply_migrations_only(migrations.__class__([m]))
+                    self.apply_step(backend, m)
+                except DevdiagError:
+                    raise
                 except Exception as exc:  # yoyo re-raises the driver's error
                     raise DevdiagError(f"migration {m.id} failed: {error_text(exc)}") from None
                 self.record([m.id])
         else:
             self.say("no pending migrations")
-        self.apply_repeatables()
+        self.apply_repeatables(only_if_changed=not pending)
         return 0
+
+    def apply_step(self, backend, m) -> None:
+        """Apply one step so that a kill at any point leaves it applied and recorded, or neither."""
+        self._run_step(backend, m, "apply")
+
+    def _run_step(self, backend, m, direction: str) -> None:
+        m.load()
+        if not m.use_transactions:
+            self.drop_invalid_indexes()
+            one = self.migrations().__class__([m])
+            if direction == "apply":
+                backend.apply_migrations_only(one)
+            else:
+                backend.rollback_migrations(one)
+            return
+        step = backend.copy()  # acts as the schema owner
+        try:
+            with step.transaction():
+                m.process_steps(step, direction)
+                # yoyo's record, in the step's own transaction, as the login that keeps the books.
+                step.execute("RESET ROLE")
+                step.execute(f"SET LOCAL search_path TO {META_SCHEMA}")
+                if direction == "apply":
+                    step.mark_one(m, log=False)
+                else:
+                    step.unmark_one(m, log=False)
+                step.log_migration(m, direction)
+        finally:
+            step.connection.close()
+
+    def drop_invalid_indexes(self) -> None:
+        """Drop the indexes a killed CREATE INDEX CONCURRENTLY left invalid, so its step can run again."""
+        from psycopg import sql
+
+        rows = self.lock_conn.execute(
+            """SELECT n.nspname, c.relname FROM pg_index AS i
+               JOIN pg_class AS c ON c.oid = i.indexrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'devdiag' AND NOT i.indisvalid""").fetchall()
+        for schema, name in rows:
+            self.say(f"dropping index {schema}.{name}, left invalid by an interrupted build")
+            act_as_schema_owner(self.lock_conn)
+            self.lock_conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
+                sql.Identifier(schema, name)))
+            self.lock_conn.execute("RESET ROLE")
 
     def preflight(self) -> None:
         """Refuse before the first step when the login cannot finish them all.
@@ -365,7 +512,9 @@ class Migrator:
         for m in targets:
             self.say(f"rolling back {m.id}")
             try:
-                backend.rollback_migrations(migrations.__class__([m]))
+                self._run_step(backend, m, "rollback")
+            except DevdiagError:
+                raise
             except Exception as exc:
                 raise DevdiagError(f"rollback of {m.id} failed: {error_text(exc)}") from None
             self.lock_conn.execute(
@@ -376,6 +525,7 @@ class Migrator:
         else:
             # Nothing is left to keep books on: the database returns to empty.
             backend.connection.close()
+            self.guard_conn.rollback()  # the lock row goes with the schema
             self.lock_conn.execute(f"DROP SCHEMA IF EXISTS {META_SCHEMA} CASCADE")
             self.say(f"all steps rolled back: the devdiag and {META_SCHEMA} schemas are gone")
         return 0

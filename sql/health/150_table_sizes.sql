@@ -23,8 +23,15 @@ tables AS (
         max(st.last_autovacuum) AS last_autovacuum
     FROM pg_catalog.pg_class AS c
     INNER JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid
-    CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.oid) AS pt
-    INNER JOIN pg_catalog.pg_class AS leaf ON pt.relid = leaf.oid AND pt.isleaf
+    CROSS JOIN
+        LATERAL (
+            SELECT pt.relid FROM pg_catalog.pg_partition_tree(c.oid) AS pt
+            WHERE pt.isleaf
+            UNION ALL
+            SELECT c.oid
+            WHERE c.relkind = 'r'
+        ) AS parts
+    INNER JOIN pg_catalog.pg_class AS leaf ON parts.relid = leaf.oid
     LEFT JOIN pg_catalog.pg_stat_user_tables AS st ON leaf.oid = st.relid
     WHERE
         (n.nspname = 'devdiag' OR n.nspname LIKE 'devdiag\_%')

@@ -33,15 +33,26 @@ def test_owner_is_not_superuser(pg, fresh_db):
         assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
 
 
-def test_second_migrate_is_a_noop_apart_from_sql(pg, fresh_db):
-    """A second migrate applies no step and re-creates the same views."""
+def test_second_migrate_is_a_noop(pg, fresh_db):
+    """A migrate with nothing pending and sql/ unchanged applies no step and re-creates nothing."""
     dsn = pg.dsn(fresh_db)
     before = views(dsn)
+    run(dsn)
     out = run(dsn)
     assert "no pending migrations" in out
-    assert "re-applied" in out
+    assert "sql/ unchanged" in out and "re-applied" not in out
     assert views(dsn) == before
-    assert "v_problem_counts" in before
+
+
+def test_migrate_reapplies_sql_when_a_view_was_dropped_by_hand(pg, fresh_db):
+    """sql/ is re-applied when what it made is missing from the catalog, though no file changed."""
+    dsn = pg.dsn(fresh_db)
+    run(dsn)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET ROLE devdiag_owner")
+        conn.execute("DROP VIEW devdiag.v_recent_activity")
+    assert "re-applied" in run(dsn)
+    assert "v_recent_activity" in views(dsn)
 
 
 def test_yoyo_bookkeeping_lives_outside_devdiag(pg, fresh_db):
