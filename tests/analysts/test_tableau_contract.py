@@ -15,6 +15,7 @@ are not meant for Tableau and are not checked here.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,17 @@ def test_tableau_guide_names_every_tableau_facing_view():
     """docs/TABLEAU.md documents each view the contract test treats as Tableau-facing."""
     text = (ROOT / "docs" / "TABLEAU.md").read_text()
     assert [v for v in TABLEAU_VIEWS if f"`{v}`" not in text] == []
+
+
+def test_ttr_hours_shows_four_decimals_in_every_view_that_has_it(db):
+    """An episode cleared after two minutes reads 0.0333 hours in v_ttr_days and v_problem_episodes alike,
+    as the README states (4 decimals); the exact duration stays in ttr_seconds."""
+    db.execute(
+        """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) VALUES
+           ('2025-03-02 23:59:00+00', 't_ttr', repeat('a', 64), '["MIXED_CONTENT"]', 'full'),
+           ('2025-03-03 00:01:00+00', 't_ttr', repeat('a', 64), '[]', 'full')""")
+    got = {view: db.execute(
+        f"SELECT ttr_hours, ttr_hours::text FROM devdiag.{view} WHERE tenant = 't_ttr'").fetchall()  # noqa: S608
+        for view in ("v_ttr_days", "v_problem_episodes")}
+    assert got == {view: [(Decimal("0.0333"), "0.0333")] for view in got}
+    assert db.execute("SELECT ttr_seconds FROM devdiag.v_ttr_days WHERE tenant = 't_ttr'").fetchone() == (120,)
