@@ -142,9 +142,10 @@ def test_ttr_hours_shows_four_decimals_in_every_view_that_has_it(db):
     """An episode cleared after two minutes reads 0.0333 hours in v_ttr_days and v_problem_episodes alike,
     as the README states (4 decimals); the exact duration stays in ttr_seconds."""
     db.execute(
-        """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) VALUES
-           ('2025-03-02 23:59:00+00', 't_ttr', repeat('a', 64), '["MIXED_CONTENT"]', 'full'),
-           ('2025-03-03 00:01:00+00', 't_ttr', repeat('a', 64), '[]', 'full')""")
+        # explicit ids: the shared database's id sequence stays where other tests expect it
+        """INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset) VALUES
+           (990001, '2025-03-02 23:59:00+00', 't_ttr', repeat('a', 64), '["MIXED_CONTENT"]', 'full'),
+           (990002, '2025-03-03 00:01:00+00', 't_ttr', repeat('a', 64), '[]', 'full')""")
     got = {view: db.execute(
         f"SELECT ttr_hours, ttr_hours::text FROM devdiag.{view} WHERE tenant = 't_ttr'").fetchall()  # noqa: S608
         for view in ("v_ttr_days", "v_problem_episodes")}
