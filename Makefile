@@ -89,6 +89,10 @@ lint: $(STAMP) ## sqlfluff over all SQL, squawk over migrations
 	$(VENV)/bin/sqlfluff lint --disable-progress-bar --processes 2 $(SQL_DIRS)
 	$(VENV)/bin/squawk --config .squawk.toml $$(ls migrations/*.sql | grep -v '\.rollback\.sql$$')
 
+.PHONY: lint-plpgsql
+lint-plpgsql: $(STAMP) ## plpgsql_check over every PL/pgSQL function (throwaway PostgreSQL 15; exit 1 on any finding)
+	$(BIN)/devdiag-plpgsql-lint $(PLPGSQL_LINT_ARGS)
+
 test: $(STAMP) ## run the test suite on every supported PostgreSQL major
 	@set -e; for major in $(PG_MAJORS); do \
 	  echo "== tests on PostgreSQL $$major =="; \

@@ -9,6 +9,7 @@ PATH.  Anything after ``--`` goes to dbt as it is:
 
     devdiag-dbt                           # dbt build (models, schema tests, mart = view tests)
     devdiag-dbt --command test -- --select fct_ttr
+    devdiag-dbt --command freshness       # dbt source freshness: are runs still arriving?
     devdiag-dbt --dsn postgresql://... -- --target-path /tmp/t --log-path /tmp/l
 """
 
@@ -79,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     add_dsn_option(ap)
     ap.add_argument("--schema", default=os.environ.get("DEVDIAG_DBT_SCHEMA", DEFAULT_SCHEMA),
                     help=f"schema dbt builds into (default {DEFAULT_SCHEMA}; never devdiag, which migrate owns)")
-    ap.add_argument("--command", default="build", choices=["build", "run", "test", "compile", "debug"],
-                    help="dbt command (default build)")
+    ap.add_argument("--command", default="build", choices=["build", "run", "test", "compile", "debug", "freshness"],
+                    help="dbt command (default build; freshness: dbt source freshness)")
     args = ap.parse_args(argv)
     if args.schema == "devdiag":
         raise DevdiagError("refusing to build dbt models into the schema devdiag: make migrate owns it")
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if not dbt:
         raise DevdiagError("dbt is not installed: run `make dbt-venv` (dbt-core<1.12 and dbt-postgres in .venv-dbt)")
     dsn = resolve_dsn(args.dsn)
-    cmd = [dbt, "--no-use-colors", args.command, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+    command = ["source", "freshness"] if args.command == "freshness" else [args.command]
+    cmd = [dbt, "--no-use-colors", *command, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
            *passthrough]
     print(f"dbt {args.command} into schema {args.schema} of {redact(dsn)}", flush=True)
     return subprocess.run(cmd, env=dbt_env(dsn, args.schema), cwd=PROJECT).returncode

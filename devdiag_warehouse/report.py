@@ -13,7 +13,9 @@ external files or links -- with the headline numbers:
 The window is a range of UTC days, both ends included: ``--days N`` (the last
 N days up to today, default 30) or ``--from``/``--to``.  ``--tenant`` narrows
 to one tenant; without it every tenant the login may read is shown (row-level
-security decides which, not this script).
+security decides which, not this script).  A window that ends today marks
+today as partial; a --tenant the login reads nothing of gets a page saying
+so, and exit status 1.
 
     report.py --tenant acme --days 30 --out acme.html
     report.py --from 2025-03-01 --to 2025-03-31 --dsn postgresql://...
@@ -138,6 +140,19 @@ class Data:
     ttr: list[tuple] = field(default_factory=list)        # (ttr_days, ttr_hours, problem)
     episodes: list[tuple] = field(default_factory=list)   # (tenant, problem, open_at_end, recurrence)
     health: list[tuple] = field(default_factory=list)     # see SQL_HEALTH
+    readable: list[str] = field(default_factory=list)     # v_my_tenants, read when --tenant shows nothing
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def partial_day(self) -> date | None:
+        """Today (UTC) when the window includes it: its runs are still coming in."""
+        today = self.now.astimezone(timezone.utc).date()
+        return today if self.d_from <= today <= self.d_to else None
+
+    @property
+    def unknown_tenant(self) -> bool:
+        """--tenant names a tenant of which this login reads no run and no fix, ever (a typo, or not granted)."""
+        return self.tenant is not None and not self.health
 
 
 def fetch(conn, tenant: str | None, d_from: date, d_to: date) -> Data:
@@ -151,6 +166,9 @@ def fetch(conn, tenant: str | None, d_from: date, d_to: date) -> Data:
     data.ttr = conn.execute(SQL_TTR, params).fetchall()
     data.episodes = conn.execute(SQL_EPISODES, params).fetchall()
     data.health = conn.execute(SQL_HEALTH, params).fetchall()
+    data.now = conn.execute("SELECT now()").fetchone()[0]
+    if data.unknown_tenant:
+        data.readable = [r[0] for r in conn.execute("SELECT tenant FROM devdiag.v_my_tenants ORDER BY tenant")]
     conn.rollback()
     return data
 
@@ -180,15 +198,16 @@ def headline(data: Data) -> list[tuple[str, str, float | None, str]]:
         ("episodes_resolved", "Episodes resolved", len(data.ttr), "remediated in the window"),
         ("avg_ttr_days", "Avg TTR (days)",
          round(sum(ttr_days) / len(ttr_days), 2) if ttr_days else None, "whole UTC days, resolved in the window"),
-        ("median_ttr_hours", "Median TTR (hours)",
-         None if not data.ttr else round(median([t[1] for t in data.ttr]), 2), "exact elapsed time"),
+        ("median_ttr_days", "Median TTR (days)",
+         None if not ttr_days else round(median([float(d) for d in ttr_days]), 1),
+         "whole UTC days, as the TTR chart's dashed line"),
         ("open_problems", "Active problems",
          len({(e[1]) for e in data.episodes if e[2]}), "distinct codes open at the window's end"),
         ("recurrences", "Recurrences", sum(1 for e in data.episodes if e[3]),
          "episodes that came back on a target, started in the window"),
-        ("fix_success_rate", "Fix success rate",
-         round(successes / all_problem_runs, 3) if all_problem_runs else None,
-         "successes / runs with problems, all time (v_tenant_health)"),
+        ("fix_success_rate", "Fix success rate (%)",
+         round(100 * successes / all_problem_runs, 1) if all_problem_runs else None,
+         "successes / runs with problems, all time (v_tenant_health); above 100 when runs had several fixes"),
     ]
 
 
@@ -226,7 +245,34 @@ def _days(d_from: date, d_to: date) -> list[date]:
     return [d_from + timedelta(days=i) for i in range((d_to - d_from).days + 1)]
 
 
+def _date_axis(ax) -> None:
+    """A few readable date ticks whatever the window's length (one per day crowds a month)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def partial_day_label(data: Data) -> str:
+    return f"today, partial (to {data.now.astimezone(timezone.utc):%H:%M} UTC)"
+
+
+def _mark_partial_day(ax, data: Data) -> None:
+    """Shade today's UTC day, whose runs are still coming in, and name it in the legend."""
+    from matplotlib.dates import date2num
+
+    if data.partial_day is None:
+        return
+    mid = date2num(data.partial_day)
+    ax.axvspan(mid - 0.5, mid + 0.5, color="#bbbbbb", alpha=0.35, linewidth=0, label=partial_day_label(data))
+
+
 def chart_problem_overview(data: Data) -> str:
+    return png(figure_problem_overview(data))
+
+
+def figure_problem_overview(data: Data):
     plt = _plt()
     from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(10, 3.8))
@@ -248,11 +294,12 @@ def chart_problem_overview(data: Data) -> str:
             ax.plot(days, list(other.values()), color="#999", linestyle="--", linewidth=1.2, label="other")
         ax.set_ylabel("runs reporting the problem")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _mark_partial_day(ax, data)
+        _date_axis(ax)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        fig.autofmt_xdate()
         ax.set_ylim(bottom=0)
     ax.set_title("Problem overview: runs per UTC day and problem")
-    return png(fig)
+    return fig
 
 
 def confidence_tier(conf: float) -> str:
@@ -261,32 +308,49 @@ def confidence_tier(conf: float) -> str:
 
 
 def chart_fix_effectiveness(data: Data) -> str:
+    return png(figure_fix_effectiveness(data))
+
+
+def problem_colours(problems: list[str]) -> dict[str, str]:
+    """One distinct colour per problem, in order of first appearance (tab10, then tab20's lighter shades)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    palette = [to_hex(c) for c in colormaps["tab10"].colors] + [to_hex(c) for c in colormaps["tab20"].colors[1::2]]
+    order = list(dict.fromkeys(problems))
+    return {p: palette[i % len(palette)] for i, p in enumerate(order)}
+
+
+def figure_fix_effectiveness(data: Data):
     plt = _plt()
-    from matplotlib import cm, colors
+    from matplotlib.patches import Patch
 
     rows = data.fixes[:TOP_FIXES]
     fig, ax = plt.subplots(figsize=(10, max(2.6, 0.32 * len(rows) + 1.2)))
     if not rows:
         _empty(ax, "learned fixes")
     else:
-        norm = colors.Normalize(0, 1)
-        cmap = plt.get_cmap("RdYlGn")
+        # The fixes of one problem share a colour, so neighbouring bars of
+        # different problems are told apart; confidence and tier are written on each bar.
+        colours = problem_colours([r[0] for r in rows])
         labels = [f"{p} · {f}" for p, f, *_ in rows][::-1]
         values = [r[2] for r in rows][::-1]
-        ax.barh(labels, values, color=[cmap(norm(r[3])) for r in rows][::-1])
+        ax.barh(labels, values, color=[colours[r[0]] for r in rows][::-1])
         for y, r in enumerate(rows[::-1]):
             ax.text(r[2], y, f" {r[2]}  ({r[3]:.3f}, {confidence_tier(r[3])})", va="center", fontsize=8)
         ax.set_xlabel("successes (sum of support)")
         ax.set_xlim(0, max(values) * 1.3)
-        bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
-        bar.set_label("avg confidence")
-        for tick in (0.6, 0.8):
-            bar.ax.axhline(tick, color="black", linewidth=0.8)
-    ax.set_title("Fix effectiveness: successes per fix, coloured by mean confidence (cumulative)")
-    return png(fig)
+        ax.legend(handles=[Patch(color=c, label=p) for p, c in colours.items()], title="problem",
+                  loc="lower right", frameon=False, fontsize=8)
+    ax.set_title("Fix effectiveness: successes per fix, one colour per problem (cumulative)")
+    return fig
 
 
 def chart_ttr(data: Data) -> str:
+    return png(figure_ttr(data))
+
+
+def figure_ttr(data: Data):
     plt = _plt()
     from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(10, 3.4))
@@ -306,10 +370,14 @@ def chart_ttr(data: Data) -> str:
         ax.axvline(med, color="#e45756", linestyle="--", linewidth=1.2, label=f"median: {med:g} {unit}")
         ax.legend(frameon=False)
     ax.set_title("Time to remediation: episodes resolved in the window")
-    return png(fig)
+    return fig
 
 
 def chart_tenant_health(data: Data) -> str:
+    return png(figure_tenant_health(data))
+
+
+def figure_tenant_health(data: Data):
     plt = _plt()
     several = len(data.health) > 1
     fig, axes = plt.subplots(1, 2 if several else 1, figsize=(10, 3.6),
@@ -324,10 +392,9 @@ def chart_tenant_health(data: Data) -> str:
         ax.bar(days, clean, color="#9ecae9", label="runs without problems")
         ax.bar(days, bad, bottom=clean, color="#e45756", label="runs with problems")
         ax.set_ylabel("runs per UTC day")
+        _mark_partial_day(ax, data)
+        _date_axis(ax)
         ax.legend(frameon=False, loc="upper left")
-        for label in ax.get_xticklabels():
-            label.set_rotation(30)
-            label.set_horizontalalignment("right")
     ax.set_title("Tenant health: daily runs")
     if several:
         ax2 = axes[0][1]
@@ -337,7 +404,7 @@ def chart_tenant_health(data: Data) -> str:
         ax2.set_title("Runs per tenant")
         ax2.legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    return png(fig)
+    return fig
 
 
 # --------------------------------------------------------------------------
@@ -355,6 +422,8 @@ img{max-width:100%;height:auto}
 table{border-collapse:collapse;font-size:12px;margin-top:8px}
 th,td{border-bottom:1px solid #eee;padding:3px 8px;text-align:right} th:first-child,td:first-child{text-align:left}
 .note{font-size:12px;color:#666}
+.warning{border:1px solid #d73027;background:#fdecea;padding:8px 12px;border-radius:6px}
+.partial{font-size:12px;color:#444;background:#f2f2f2;padding:4px 8px;border-radius:4px}
 """
 
 
@@ -376,7 +445,7 @@ def table(headers: list[str], rows: list[list], name: str) -> str:
 
 
 def render(data: Data, generated_at: datetime | None = None) -> str:
-    generated_at = generated_at or datetime.now(timezone.utc)
+    generated_at = generated_at or data.now
     who = f"tenant <b>{html.escape(data.tenant)}</b>" if data.tenant else "every tenant this login may read"
     kpis = "\n".join(
         f'<div class="kpi" data-kpi="{key}" data-value="{"" if value is None else value}">'
@@ -396,7 +465,20 @@ def render(data: Data, generated_at: datetime | None = None) -> str:
     if any(d >= TTR_TABLE_DAYS for d in ttr_days):
         ttr_rows.append([f"{TTR_TABLE_DAYS} or more", sum(1 for d in ttr_days if d >= TTR_TABLE_DAYS)])
     health_rows = [[h[0], h[1], h[2], h[3], h[4], None if h[5] is None else round(h[5], 2), h[6],
-                    None if h[7] is None else round(h[7], 3)] for h in data.health]
+                    None if h[7] is None else round(100 * h[7], 1)] for h in data.health]
+    notices = []
+    if data.unknown_tenant:
+        readable = ", ".join(html.escape(t) for t in data.readable[:20]) or "none"
+        more = f" and {len(data.readable) - 20} more" if len(data.readable) > 20 else ""
+        notices.append(
+            f'<p class="warning" data-warning="unknown-tenant">No data for tenant <b>{html.escape(data.tenant)}</b>: '
+            f"this login reads no run and no fix of it, in any window. Check the name; the tenants this login "
+            f"reads: {readable}{more}.</p>")
+    if data.partial_day is not None:
+        notices.append(
+            f'<p class="partial" data-partial-day="{data.partial_day}">Today ({data.partial_day}, UTC) is still '
+            f"in progress: its runs are counted up to {data.now.astimezone(timezone.utc):%H:%M} UTC, so it is "
+            "shaded and labelled as partial on the daily charts; the headline numbers include it.</p>")
 
     def section(key: str, title: str, chart: str, note: str, tbl: str) -> str:
         return (f'<section id="{key}"><h2>{html.escape(title)}</h2>'
@@ -410,8 +492,8 @@ def render(data: Data, generated_at: datetime | None = None) -> str:
                 f"top {TOP_PROBLEMS} problems, the rest as <i>other</i>. Source: <code>v_problem_counts</code>.",
                 table(["problem", "runs", "days reported"], problem_rows, "problem_overview")),
         section("fix_effectiveness", "2. Fix effectiveness", chart_fix_effectiveness(data),
-                "Learned fixes by successes (sum of support) and mean confidence; tiers: High &ge; 0.8, "
-                "Medium &ge; 0.6, Low below. Cumulative learned state: the window does not apply. "
+                "Learned fixes by successes (sum of support), one colour per problem; each bar gives the mean "
+                "confidence and its tier (High &ge; 0.8, Medium &ge; 0.6, Low below). Cumulative learned state: the window does not apply. "
                 "Source: <code>v_fix_success</code>.",
                 table(["problem", "fix", "successes", "avg confidence", "tier"], fix_rows, "fix_effectiveness")),
         section("ttr", "3. Time to remediation", chart_ttr(data),
@@ -422,7 +504,7 @@ def render(data: Data, generated_at: datetime | None = None) -> str:
                 "Per tenant over the window; active problems are those open at the window's end; the fix "
                 "success rate is all-time, as <code>v_tenant_health</code> defines it.",
                 table(["tenant", "runs", "with problems", "problems reported", "episodes resolved",
-                       "avg TTR days", "active problems", "fix success rate"], health_rows, "tenant_health")),
+                       "avg TTR days", "active problems", "fix success rate (%)"], health_rows, "tenant_health")),
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -432,6 +514,7 @@ def render(data: Data, generated_at: datetime | None = None) -> str:
 <h1>DevDiag dashboards</h1>
 <p class="sub">{who} &middot; UTC days {data.d_from} to {data.d_to} (both included) &middot;
 generated {generated_at:%Y-%m-%d %H:%M} UTC</p>
+{"".join(notices)}
 <div class="kpis">
 {kpis}
 </div>
@@ -483,11 +566,14 @@ def main(argv: list[str] | None = None) -> int:
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
             raise DevdiagError(f"the warehouse at {redact(dsn)} lacks what the report reads "
                                f"({str(exc).splitlines()[0]}): run `make migrate` against it") from None
-    if args.tenant and not data.health:
-        print(f"note: tenant {args.tenant!r} has no rows this login can read ({redact(dsn)})", file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(data), encoding="utf-8")
     print(f"wrote {args.out} ({data.tenant or 'all tenants'}, {d_from} to {d_to})")
+    if data.unknown_tenant:
+        # the page says so too; a script or make target must not take it for a report
+        print(f"error: no data for tenant {args.tenant!r}: this login ({redact(dsn)}) reads no run and no fix "
+              f"of it; it reads: {', '.join(data.readable) or 'no tenant'}", file=sys.stderr)
+        return 1
     return 0
 
 

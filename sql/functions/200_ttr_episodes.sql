@@ -24,7 +24,7 @@ DECLARE
     cur_tenant text;
     cur_target text;
     -- open episodes of the current target: code -> {p: preset, s: started, l: last_seen, i: start id}
-    open_eps jsonb := '{}';
+    open_eps jsonb := '{}'::jsonb;
     code text;
     ep jsonb;
     codes text[];
@@ -48,7 +48,7 @@ BEGIN
                 start_run_id := (ep->>'i')::bigint; end_run_id := NULL;
                 RETURN NEXT;
             END LOOP;
-            open_eps := '{}';
+            open_eps := '{}'::jsonb;
             cur_tenant := r.tenant;
             cur_target := r.target_hash;
         END IF;

@@ -1,11 +1,15 @@
--- Answers: which problems were reported by the most runs in the last 30 days (all tenants you may read)?
--- Source: original guide, "Quick Validation Queries" / Top 10 Problems.
--- Kept exactly as the guide wrote it (hence the noqa markers).
+-- Answers: which problems, in which tenant, were reported by the most runs in the last 30 days?
+-- Source: original guide, "Quick Validation Queries" / Top 10 Problems, per tenant.
+-- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
+\ir include/tenant_param.psql
 SELECT
-    problem_code,
-    sum(runs) AS cnt
-FROM devdiag.v_problem_counts
-WHERE day >= now() - interval '30 days'
-GROUP BY 1  -- noqa: AM06
-ORDER BY cnt DESC  -- noqa: AM06
+    pc.tenant,
+    pc.problem_code,
+    sum(pc.runs)::bigint AS runs
+FROM devdiag.v_problem_counts AS pc
+WHERE
+    pc.day >= now() - interval '30 days'
+    AND (:'tenant' = '' OR pc.tenant = :'tenant')
+GROUP BY pc.tenant, pc.problem_code
+ORDER BY runs DESC, pc.tenant ASC, pc.problem_code ASC
 LIMIT 10;

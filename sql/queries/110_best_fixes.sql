@@ -1,11 +1,14 @@
--- Answers: which fixes have cleared their problem most often, and how confident is the learner?
--- Source: original guide, "Quick Validation Queries" / Best Fixes by Success Count.
--- Kept exactly as the guide wrote it (hence the noqa markers).
+-- Answers: which fixes, in which tenant, have cleared their problem most often, and how confident is the learner?
+-- Source: original guide, "Quick Validation Queries" / Best Fixes by Success Count, per tenant.
+-- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
+\ir include/tenant_param.psql
 SELECT
-    problem_code,
-    fix_code,
-    successes,
-    round(avg_confidence::numeric, 3)  -- noqa: AL03
-FROM devdiag.v_fix_success
-ORDER BY successes DESC
+    fs.tenant,
+    fs.problem_code,
+    fs.fix_code,
+    fs.successes,
+    round(fs.avg_confidence::numeric, 3) AS avg_confidence
+FROM devdiag.v_fix_success AS fs
+WHERE :'tenant' = '' OR fs.tenant = :'tenant'
+ORDER BY fs.successes DESC, fs.tenant ASC, fs.problem_code ASC, fs.fix_code ASC
 LIMIT 15;

@@ -1,11 +1,16 @@
--- Answers: what did the last 20 runs of the past 24 hours report?
--- Source: original guide, "Quick Validation Queries" / Recent Activity (Last 24h).
+-- Answers: what did the last 20 runs of the past 24 hours report, in which tenant?
+-- Source: original guide, "Quick Validation Queries" / Recent Activity (Last 24h), read from the view.
+-- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
+\ir include/tenant_param.psql
 SELECT
-    tenant,
-    ts,
-    jsonb_array_length(problems) AS problem_count,
-    problems
-FROM devdiag.diag_run
-WHERE ts > now() - interval '24 hours'
-ORDER BY ts DESC
+    ra.tenant,
+    ra.ts,
+    ra.preset,
+    ra.problem_count,
+    ra.problems
+FROM devdiag.v_recent_activity AS ra
+WHERE
+    ra.ts > now() - interval '24 hours'
+    AND (:'tenant' = '' OR ra.tenant = :'tenant')
+ORDER BY ra.ts DESC, ra.run_id DESC
 LIMIT 20;

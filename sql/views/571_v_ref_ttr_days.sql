@@ -12,7 +12,7 @@ SELECT
     devdiag.utc_day(e.started_at) AS first_seen_day,
     devdiag.utc_day(e.resolved_at) AS first_zero_day,
     (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
-    round(extract(EPOCH FROM e.resolved_at - e.started_at) / 3600, 6) AS ttr_hours,
+    round(extract(EPOCH FROM e.resolved_at - e.started_at) / 3600, 4) AS ttr_hours,
     e.started_at,
     e.resolved_at,
     e.preset,
@@ -24,5 +24,5 @@ COMMENT ON VIEW devdiag.v_ref_ttr_days IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'Resolved remediation episodes: from the run that first reported a problem to the first later run of the same preset (or full) without it.';
 COMMENT ON COLUMN devdiag.v_ref_ttr_days.ttr_days IS 'Whole UTC days between first_seen_day and first_zero_day.';
-COMMENT ON COLUMN devdiag.v_ref_ttr_days.ttr_hours IS 'Elapsed hours between started_at and resolved_at, to the microsecond-scale sixth decimal.';
+COMMENT ON COLUMN devdiag.v_ref_ttr_days.ttr_hours IS 'Elapsed hours between started_at and resolved_at, rounded to 4 decimals (0.36 s); ttr_seconds is exact.';
 COMMENT ON COLUMN devdiag.v_ref_ttr_days.ttr_seconds IS 'Exact elapsed seconds between started_at and resolved_at.';

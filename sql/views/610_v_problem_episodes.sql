@@ -30,4 +30,5 @@ COMMENT ON COLUMN devdiag.v_problem_episodes.is_open IS 'True while no later run
 COMMENT ON COLUMN devdiag.v_problem_episodes.episode_no IS
 '1 for the first episode of this problem on this target, 2 for its first recurrence, and so on.';
 COMMENT ON COLUMN devdiag.v_problem_episodes.ttr_days IS 'Whole UTC days from first_seen_day to first_zero_day; NULL while open.';
-COMMENT ON COLUMN devdiag.v_problem_episodes.ttr_hours IS 'Exact elapsed hours from started_at to resolved_at; NULL while open.';
+COMMENT ON COLUMN devdiag.v_problem_episodes.ttr_hours IS
+'Elapsed hours from started_at to resolved_at, rounded to 4 decimals (as in v_ttr_days); NULL while open.';

@@ -39,12 +39,17 @@ def pick(rows: list[dict], *cols: str) -> list[tuple]:
     return [tuple(r[c] for c in cols) for r in rows]
 
 
+def as_psql_reads(path: Path) -> str:
+    """The file with each \\ir line replaced by the file it includes (relative to the including file)."""
+    return "\n".join(as_psql_reads(path.parent / ln[4:].strip()) if ln.startswith("\\ir ") else ln
+                     for ln in path.read_text().splitlines())
+
+
 def test_analyst_query_files_are_parameterised_by_tenant_and_window():
     """Every 3xx file reads :'tenant', :'from' and :'to' and gives each a default."""
     for path in sorted(Q.glob("3*.sql")):
         # psql's \ir pulls the shared defaults in; read the file as psql does.
-        text = "\n".join((path.parent / ln[4:].strip()).read_text() if ln.startswith("\\ir ") else ln
-                          for ln in path.read_text().splitlines())
+        text = as_psql_reads(path)
         for var in ("tenant", "from", "to", "days"):
             assert f"\\if :{{?{var}}}" in text, (path.name, var)
         assert ":'tenant'" in text and ":'from'" in text and ":'to'" in text, path.name

@@ -1,4 +1,5 @@
-"""make dbt: the dbt project builds against the warehouse and its marts equal the contract views.
+"""make dbt: the dbt project builds against the warehouse, its marts equal the contract views, every
+column is described, and source freshness tells stale runs from fresh ones.
 
 dbt lives in its own venv (``make dbt-venv``, which .ci/run runs); where it is
 not installed the dbt tests are skipped, saying so.
@@ -125,3 +126,48 @@ def test_dbt_refuses_to_build_into_the_migration_owned_schema(pg, scenario_db):
     res = subprocess.run([*command("dbt"), "--dsn", pg.dsn(scenario_db),
                           "--schema", "devdiag"], capture_output=True, text=True)
     assert res.returncode == 2 and "refusing" in res.stderr
+
+
+@needs_dbt
+def test_every_model_and_column_carries_its_description_in_the_catalog(built):
+    """Each staging view and mart, and each of their columns, has a non-empty COMMENT from its schema.yml."""
+    dsn, _tmp, res = built
+    assert res.returncode == 0
+    with psycopg.connect(dsn) as conn:
+        rels = conn.execute(
+            """SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = %s AND c.relkind IN ('r', 'v') ORDER BY 1""", (SCHEMA,)).fetchall()
+        cols = conn.execute(
+            """SELECT c.relname, a.attname, col_description(c.oid, a.attnum) FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE n.nspname = %s AND c.relkind IN ('r', 'v') ORDER BY 1, a.attnum""", (SCHEMA,)).fetchall()
+    assert sorted(r for r, _ in rels) == sorted(["stg_diag_run", "stg_fix_outcome", *MARTS])
+    assert [r for r, d in rels if not (d or "").strip()] == []
+    assert len(cols) >= 38
+    assert [f"{r}.{c}" for r, c, d in cols if not (d or "").strip()] == []
+
+
+@needs_dbt
+def test_source_freshness_fails_on_stale_runs_and_passes_once_runs_arrive(built):
+    """dbt source freshness errors when the newest run is days old, and passes after a run and a fix credit now."""
+    dsn, tmp, res = built
+    assert res.returncode == 0
+    stale = run_dbt(dsn, tmp, command="freshness")
+    assert stale.returncode != 0, stale.stdout[-3000:]
+    assert "ERROR STALE freshness of devdiag.diag_run" in stale.stdout, stale.stdout[-3000:]
+    try:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems) "
+                         "VALUES (now(), 'acme', %s, '[]')", ("e" * 64,))
+            conn.execute("INSERT INTO devdiag.fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, "
+                         "env_fp) VALUES (now(), 'acme', 'FRESHNESS_PROBE', 'probe', 0.5, 1, 'e1')")
+        fresh = run_dbt(dsn, tmp, command="freshness")
+        assert fresh.returncode == 0, fresh.stdout[-3000:]
+        assert "PASS freshness of devdiag.diag_run" in fresh.stdout
+        assert "PASS freshness of devdiag.fix_outcome" in fresh.stdout
+    finally:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("DELETE FROM devdiag.diag_run WHERE target_hash = %s", ("e" * 64,))
+            conn.execute("DELETE FROM devdiag.fix_outcome WHERE problem_code = 'FRESHNESS_PROBE'")

@@ -15,6 +15,7 @@ are not meant for Tableau and are not checked here.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,132 @@ def test_tableau_guide_names_every_tableau_facing_view():
     """docs/TABLEAU.md documents each view the contract test treats as Tableau-facing."""
     text = (ROOT / "docs" / "TABLEAU.md").read_text()
     assert [v for v in TABLEAU_VIEWS if f"`{v}`" not in text] == []
+
+
+def test_ttr_hours_shows_four_decimals_in_every_view_that_has_it(db):
+    """An episode cleared after two minutes reads 0.0333 hours in v_ttr_days and v_problem_episodes alike,
+    as the README states (4 decimals); the exact duration stays in ttr_seconds."""
+    db.execute(
+        # explicit ids: the shared database's id sequence stays where other tests expect it
+        """INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset) VALUES
+           (990001, '2025-03-02 23:59:00+00', 't_ttr', repeat('a', 64), '["MIXED_CONTENT"]', 'full'),
+           (990002, '2025-03-03 00:01:00+00', 't_ttr', repeat('a', 64), '[]', 'full')""")
+    got = {view: db.execute(
+        f"SELECT ttr_hours, ttr_hours::text FROM devdiag.{view} WHERE tenant = 't_ttr'").fetchall()  # noqa: S608
+        for view in ("v_ttr_days", "v_problem_episodes")}
+    assert got == {view: [(Decimal("0.0333"), "0.0333")] for view in got}
+    assert db.execute("SELECT ttr_seconds FROM devdiag.v_ttr_days WHERE tenant = 't_ttr'").fetchone() == (120,)
+
+
+# --------------------------------------------------------------------------
+# Tableau's own engine: a .hyper extract of every Tableau-facing view
+# --------------------------------------------------------------------------
+
+# PostgreSQL base type -> the Hyper type a Tableau extract stores (docs/TABLEAU.md,
+# "Types": text -> String, integer/bigint -> Number (whole), numeric/float8 ->
+# Number (decimal), date -> Date, timestamptz -> Date & Time, boolean -> Boolean).
+HYPER_TYPES = {
+    "int2": "big_int", "int4": "big_int", "int8": "big_int",
+    "numeric": "double", "float4": "double", "float8": "double",
+    "text": "text", "varchar": "text", "bpchar": "text",
+    "date": "date", "timestamp": "timestamp", "timestamptz": "timestamp_tz", "bool": "bool",
+}
+
+
+@pytest.fixture(scope="module")
+def hyper_logins(pg, scenario_loader):
+    """A clone holding the scenario plus a run of the last hour, a reader login of acme and an analyst login."""
+    import uuid
+
+    from psycopg import connect
+
+    name = pg.clone()
+    prefix = f"t_hyper_{uuid.uuid4().hex[:8]}"
+    logins = {"reader_acme": f"{prefix}_reader_acme", "analyst": f"{prefix}_analyst"}
+    with connect(pg.dsn(name), autocommit=True) as dba:
+        scenario_loader(dba)
+        dba.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) VALUES "
+                    "(now() - interval '1 hour', 'acme', repeat('d', 64), '[\"ROUTE_404\"]', 'app'), "
+                    "(now() - interval '2 hours', 'globex', repeat('e', 64), '[\"ROUTE_404\"]', 'app')")
+        for role, group in (("reader_acme", "devdiag_reader"), ("analyst", "devdiag_analyst")):
+            dba.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(
+                sql.Identifier(logins[role]), sql.Identifier(group)))
+        dba.execute("SELECT devdiag.grant_tenant(%s, 'acme')", (logins["reader_acme"],))
+    yield name, logins
+    with connect(pg.dsn(name), autocommit=True) as dba:
+        for login in logins.values():
+            dba.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(login)))
+    pg.drop(name)
+
+
+def build_hyper_extract(conn, hyper, path: Path, views: list[str]) -> dict[str, int]:
+    """Write one Hyper table per view, typed as a Tableau extract types it; return the rows read per view."""
+    from decimal import Decimal as D
+
+    from tableauhyperapi import (
+        Connection,
+        CreateMode,
+        Inserter,
+        SqlType,
+        TableDefinition,
+        TableName,
+    )
+
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for view, col, _num, base, _typtype, _category, _declared in conn.execute(COLUMNS_SQL, (views,)):
+        columns.setdefault(view, []).append((col, base))
+    read = {}
+    with Connection(hyper.endpoint, str(path), CreateMode.CREATE_AND_REPLACE) as hconn:
+        hconn.catalog.create_schema("Extract")
+        for view in views:
+            cols = columns[view]
+            unknown = [f"{c}: {b}" for c, b in cols if b not in HYPER_TYPES]
+            assert unknown == [], (view, unknown)
+            table = TableDefinition(TableName("Extract", view), [
+                TableDefinition.Column(c, getattr(SqlType, HYPER_TYPES[b])()) for c, b in cols])
+            hconn.catalog.create_table(table)
+            rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c, _ in cols), sql.Identifier("devdiag", view))).fetchall()
+            with Inserter(hconn, table) as ins:
+                ins.add_rows([[float(v) if isinstance(v, D) else v for v in r] for r in rows])
+                ins.execute()
+            read[view] = len(rows)
+    conn.rollback()
+    return read
+
+
+@pytest.mark.parametrize("login, tenants", [("reader_acme", {"acme"}), ("analyst", {"acme", "globex"})])
+def test_hyper_extract_of_every_tableau_facing_view_has_the_rows_and_types_tableau_documents(
+        pg, hyper_logins, tmp_path, login, tenants):
+    """Tableau's Hyper engine stores every Tableau-facing view, read as a per-tenant login and as an analyst,
+    with each column in its documented type and every row the login may read (its tenants only)."""
+    hyperapi = pytest.importorskip(
+        "tableauhyperapi", reason="the tableauhyperapi wheel (Tableau's Hyper engine) is not available for this "
+                                  "platform: PyPI ships it for x86-64 only")
+    from psycopg import connect
+
+    dbname, logins = hyper_logins
+    path = tmp_path / f"{login}.hyper"
+    with hyperapi.HyperProcess(telemetry=hyperapi.Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU,
+                               parameters={"log_dir": str(tmp_path)}) as hyper:
+        with connect(pg.dsn(dbname, logins[login])) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            read = build_hyper_extract(conn, hyper, path, TABLEAU_VIEWS)
+            declared = {(v, c): b for v, c, _n, b, *_ in conn.execute(COLUMNS_SQL, (TABLEAU_VIEWS,))}
+        with hyperapi.Connection(hyper.endpoint, str(path)) as hconn:
+            in_extract = {}
+            for view in TABLEAU_VIEWS:
+                table = hyperapi.TableName("Extract", view)
+                definition = hconn.catalog.get_table_definition(table)
+                for col in definition.columns:
+                    name = col.name.unescaped
+                    want = getattr(hyperapi.SqlType, HYPER_TYPES[declared[(view, name)]])()
+                    assert col.type == want, (view, name, str(col.type), str(want))
+                assert {c.name.unescaped for c in definition.columns} == {c for v, c in declared if v == view}
+                in_extract[view] = hconn.execute_scalar_query(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+                if any(c.name.unescaped == "tenant" for c in definition.columns):
+                    got = {r[0] for r in hconn.execute_list_query(f"SELECT DISTINCT tenant FROM {table}")}  # noqa: S608
+                    assert got == tenants, view
+    assert in_extract == read
+    assert [v for v, n in read.items() if n == 0] == []  # no view passes on an empty extract

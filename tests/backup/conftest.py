@@ -95,7 +95,7 @@ def loaded_db(pg):
 
 @pytest.fixture
 def cli():
-    """Run one of the project's scripts as an operator would; returns the CompletedProcess."""
+    """Run one of the project's devdiag-* commands as an operator would; returns the CompletedProcess."""
     def run(script: str, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([*command(script), *map(str, args)],
                               capture_output=True, text=True, timeout=300)

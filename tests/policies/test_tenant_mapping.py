@@ -166,3 +166,34 @@ def test_every_relation_readable_by_a_reader_is_listed_in_the_catalog_walk(cast,
     conn = connect_as(cast["reader_a"])
     names = {n for n, _, _ in relations(conn)}
     assert {"diag_run", "fix_outcome", "diag_run_archive", "settings", "tenant_grant", "v_run_all"} <= names
+
+
+def my_tenants(conn: psycopg.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT tenant FROM devdiag.v_my_tenants ORDER BY tenant").fetchall()]
+
+
+def test_v_my_tenants_lists_the_tenant_of_a_per_tenant_reader(cast, connect_as):
+    """A reader mapped to A sees A, and nothing else, in v_my_tenants."""
+    assert my_tenants(connect_as(cast["reader_a"])) == [TENANT_A]
+
+
+def test_v_my_tenants_lists_the_tenants_of_a_group_role_reader(cast, connect_as):
+    """A reader that holds A through a tenant group role sees A in v_my_tenants."""
+    assert my_tenants(connect_as(cast["reader_grp"])) == [TENANT_A]
+
+
+def test_v_my_tenants_lists_every_tenant_for_an_analyst(cast, connect_as):
+    """An analyst maps no tenant yet reads all of them: v_my_tenants lists each, and app.current_tenant narrows it."""
+    conn = connect_as(cast["analyst"])
+    assert my_tenants(conn) == sorted([TENANT_A, TENANT_B, TENANT_W])
+    conn.execute("SET app.current_tenant = 'victim-b'")
+    assert my_tenants(conn) == [TENANT_B]
+
+
+def test_v_my_tenants_lists_a_mapped_tenant_without_data_and_nothing_for_the_unmapped(dba, cast, connect_as,
+                                                                                    temp_login):
+    """A tenant mapped before its first run is listed; a reader mapped to nothing sees an empty list."""
+    login = temp_login()
+    dba.execute("SELECT devdiag.grant_tenant(%s, %s)", (login, "tenant-without-runs"))
+    assert my_tenants(connect_as(login)) == ["tenant-without-runs"]
+    assert my_tenants(connect_as(cast["reader_none"])) == []

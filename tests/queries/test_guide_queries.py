@@ -1,7 +1,10 @@
-"""The original guide's validation and alert queries run unchanged with psql -f."""
+"""Every file of sql/queries/ runs with psql -f, names its columns, shows the tenant and honours -v tenant;
+the README's psql examples run as written."""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,18 +52,18 @@ def test_query_files_say_what_they_answer():
 
 
 def test_top_problems_lists_the_most_reported_problem_first(pg, sample_db):
-    """The top-10 query ranks problems by runs in the last 30 days, largest first."""
+    """The top-10 query ranks tenant and problem pairs by runs in the last 30 days, largest first."""
     res = psql(pg.dsn(sample_db), ROOT / "sql/queries/100_top_problems_30d.sql")
     rows = [ln.split("|") for ln in res.stdout.split()]
-    counts = [int(c) for _, c in rows]
+    counts = [int(c) for _, _, c in rows]
     assert rows and counts == sorted(counts, reverse=True)
     with psycopg.connect(pg.dsn(sample_db)) as conn:
         top = conn.execute(
-            """SELECT p.code, count(DISTINCT d.id) FROM devdiag.diag_run d,
+            """SELECT d.tenant, p.code, count(DISTINCT d.id) FROM devdiag.diag_run d,
                       jsonb_array_elements_text(d.problems) p(code)
                WHERE (d.ts AT TIME ZONE 'UTC')::date >= (now() - interval '30 days')
-               GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1""").fetchone()
-    assert int(rows[0][1]) == top[1]
+               GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 1""").fetchone()
+    assert rows[0] == [top[0], top[1], str(top[2])]
 
 
 def test_high_problem_rate_alert_fires_only_above_100_today(pg, fresh_db):
@@ -77,6 +80,8 @@ def test_high_problem_rate_alert_fires_only_above_100_today(pg, fresh_db):
     res = psql(dsn, alert)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["noisy|101"]
+    assert psql(dsn, alert, "tenant=noisy").stdout.split() == ["noisy|101"]
+    assert psql(dsn, alert, "tenant=quiet").stdout.split() == []
 
 
 def test_low_fix_success_alert_fires_on_low_confidence_with_support(pg, fresh_db):
@@ -90,15 +95,98 @@ def test_low_fix_success_alert_fires_on_low_confidence_with_support(pg, fresh_db
                       ('t', 'XFO_DENY', 'good_fix', 0.9, 50, 'e1')""")
     res = psql(dsn, ROOT / "sql/queries/210_alert_low_fix_success.sql")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["XFO_DENY|bad_fix|0.3"]
+    assert res.stdout.split() == ["t|XFO_DENY|bad_fix|11|0.3"]
+    assert psql(dsn, ROOT / "sql/queries/210_alert_low_fix_success.sql", "tenant=other").stdout.split() == []
 
 
 def test_ttr_distribution_counts_the_resolved_episodes_of_v_ttr_days(pg, sample_db):
     """The TTR distribution (read from the histogram rollup) equals a count of v_ttr_days per ttr_days."""
     res = psql(pg.dsn(sample_db), ROOT / "sql/queries/120_ttr_distribution.sql")
     assert res.returncode == 0, res.stderr
-    got = [tuple(int(v) for v in ln.split("|")) for ln in res.stdout.split()]
+    got = [(t, int(d), int(n)) for t, d, n in (ln.split("|") for ln in res.stdout.split())]
     with psycopg.connect(pg.dsn(sample_db)) as conn:
-        want = conn.execute("SELECT ttr_days, count(*) FROM devdiag.v_ttr_days GROUP BY 1 ORDER BY 1").fetchall()
+        want = conn.execute(
+            "SELECT tenant, ttr_days, count(*) FROM devdiag.v_ttr_days GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
     assert got == [tuple(r) for r in want]
     assert len(got) > 1
+
+
+# Names PostgreSQL gives a column the query did not name (the function's or "?column?").
+DEFAULT_NAMES = {"?column?", "round", "sum", "count", "avg", "min", "max", "coalesce", "nullif", "jsonb_array_length",
+                 "percentile_cont", "string_agg", "array_agg", "case", "to_char", "extract", "date_trunc"}
+
+
+def header_and_rows(dsn: str, path: Path, *variables: str) -> tuple[list[str], list[dict]]:
+    """Run a file with psql and its column headers; return the header and the rows as dicts of text."""
+    args = [str(find_bindir() / "psql"), "-X", "-q", "-A", "-F", "|", "-P", "footer=off", "-v", "ON_ERROR_STOP=1"]
+    for v in variables:
+        args += ["-v", v]
+    res = subprocess.run(args + ["-d", dsn, "-f", str(path)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    header = lines[0].split("|")
+    return header, [dict(zip(header, ln.split("|"))) for ln in lines[1:]]
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=[p.name for p in QUERIES])
+def test_query_file_names_every_column_and_shows_the_tenant(pg, sample_db, path):
+    """Each result column has a name of its own (none left as round, sum, ?column? ...) and one is the tenant."""
+    header, _rows = header_and_rows(pg.dsn(sample_db), path)
+    assert [c for c in header if c in DEFAULT_NAMES] == [], header
+    assert len(set(header)) == len(header), header
+    # 350 answers for the tenants chosen; every other file names the tenant of each row
+    assert "tenant" in header or path.name.startswith("3"), header
+
+
+# The alerts (2xx) return no rows on the sample: their own tests below narrow them.
+NON_ALERTS = [p for p in QUERIES if not p.name.startswith("2")]
+
+
+@pytest.mark.parametrize("path", NON_ALERTS, ids=[p.name for p in NON_ALERTS])
+def test_query_file_honours_the_tenant_variable(pg, sample_db, path):
+    """With -v tenant=X only X's rows come back; without it, rows of every tenant the login reads."""
+    dsn = pg.dsn(sample_db)
+    header, everyone = header_and_rows(dsn, path, "days=30")
+    if "tenant" not in header:  # 300, 320, 350: totals over the tenants chosen
+        _h, one = header_and_rows(dsn, path, "days=30", "tenant=globex")
+        assert everyone and one and one != everyone
+        return
+    assert len({r["tenant"] for r in everyone}) > 1, path.name
+    _h, one = header_and_rows(dsn, path, "days=30", "tenant=globex")
+    assert one and {r["tenant"] for r in one} == {"globex"}
+
+
+def readme_psql_examples() -> list[str]:
+    """The psql command lines of the README's "For analysts" section, as written there."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## For analysts"):text.index("## Backup and restore")]
+    return [ln.strip() for ln in section.splitlines() if ln.strip().startswith('psql "$DSN"')]
+
+
+def run_shell(line: str, dsn: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DSN=dsn, PATH=f"{find_bindir()}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run(["bash", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_readme_psql_examples_return_rows_on_the_demo_sample_without_a_set_line(pg, sample_db):
+    """Each psql line of the README runs as written on the demo's sample: exit 0, rows, no stray SET output."""
+    examples = readme_psql_examples()
+    assert len(examples) >= 2
+    for line in examples:
+        assert "-q" in line.split() and "ON_ERROR_STOP=1" in line, line
+        res = run_shell(line, pg.dsn(sample_db))
+        assert res.returncode == 0, (line, res.stderr)
+        out = res.stdout.splitlines()
+        assert "SET" not in out, line
+        rows = re.search(r"\((\d+) rows?\)", res.stdout)
+        assert rows and int(rows.group(1)) > 0, (line, res.stdout)
+
+
+def test_readme_psql_example_with_a_bad_date_stops_at_one_error_and_exits_non_zero(pg, sample_db):
+    """A date that does not exist gives one error, no results, and a non-zero exit status."""
+    line = readme_psql_examples()[0].replace(" -f ", " -v from=2025-02-30 -f ", 1)
+    res = run_shell(line, pg.dsn(sample_db))
+    assert res.returncode != 0
+    assert len([ln for ln in res.stderr.splitlines() if "ERROR:" in ln]) == 1, res.stderr
+    assert "2025-02-30" in res.stderr
+    assert res.stdout.strip() == ""

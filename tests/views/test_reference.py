@@ -179,7 +179,7 @@ def episodes(world: World) -> list[Episode]:
 
 def ttr_hours(start: dt.datetime, end: dt.datetime) -> Decimal:
     micros = (end - start) // dt.timedelta(microseconds=1)
-    return (Decimal(micros) / Decimal(3_600_000_000)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return (Decimal(micros) / Decimal(3_600_000_000)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def ref_problem_counts(w: World):
