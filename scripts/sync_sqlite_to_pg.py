@@ -214,7 +214,7 @@ class Store:
         if missing:
             raise DevdiagError(f"{path} is not a DevDiag learning store (no table {', '.join(sorted(missing))})")
         for table, cols in (("diag_run", RUN_COLUMNS), ("fix_outcome", FIX_COLUMNS)):
-            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            have = {r[1] for r in self.fetch(f"PRAGMA table_info({table})")}
             lacking = [c for c in cols if c not in have]
             if lacking:
                 raise DevdiagError(f"{path}: table {table} lacks column(s) {', '.join(lacking)}")
@@ -222,6 +222,10 @@ class Store:
 
     def error(self, exc: sqlite3.Error) -> DevdiagError:
         msg = str(exc)
+        # sqlite3.DatabaseError proper (not an OperationalError): the file itself is bad.
+        if type(exc) is sqlite3.DatabaseError or "malformed" in msg:
+            return DevdiagError(f"SQLite store {self.path} is damaged or not a SQLite database ({msg}); "
+                                "what was committed before stays: repair the file (sqlite3 .recover) and sync again")
         if "locked" in msg or "busy" in msg:
             return BusyError(f"SQLite store {self.path} is locked ({msg}); try again later")
         if "readonly" in msg:
@@ -251,6 +255,8 @@ class Store:
         except sqlite3.OperationalError as exc:
             if "decode" not in str(exc).lower():
                 raise self.error(exc) from None
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
         # Some text is not UTF-8: read this page as bytes and decode per value.
         self.conn.text_factory = bytes
         try:
@@ -269,9 +275,13 @@ class Store:
         except sqlite3.OperationalError as exc:
             if "decode" not in str(exc).lower():
                 raise self.error(exc) from None
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
         self.conn.text_factory = bytes
         try:
             rows = self.conn.execute(sql, (after, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
         finally:
             self.conn.text_factory = str
         return [tuple(decode_or_keep(v) for v in r) for r in rows]

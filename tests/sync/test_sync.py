@@ -376,3 +376,19 @@ def test_support_lowered_at_the_source_is_subtracted_never_below_zero(store, war
     a.conn.execute("UPDATE fix_outcome SET support = 0 WHERE id = ?", (fa,))
     sync(a, warehouse, "--source", "a")
     assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(0,)]
+
+
+def test_a_damaged_store_is_one_line_and_exit_2(store, warehouse, sync):
+    """A store whose table pages are corrupt stops the sync with status 2 and one line naming the damage."""
+    s = store()
+    s.add_runs([run_row(i, evidence={"csp": "x" * 200}) for i in range(2_000)])
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = s.conn.execute("PRAGMA page_size").fetchone()[0]
+    s.close()
+    with open(s.path, "r+b") as fh:
+        # Keep the header, the schema and the first runs; scramble table pages further in.
+        fh.seek(60 * page)
+        fh.write(bytes((i * 7 + 3) % 256 for i in range(40 * page)))
+    res = sync(s, warehouse, "--quiet", rc=2)
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert f"SQLite store {s.path} is damaged" in res.stderr
