@@ -462,6 +462,28 @@ def prune(backup_dir: Path, dbname: str, keep_days: int, keep: Path, now: dateti
     return removed
 
 
+def private_files(fn):
+    """Run fn under umask 077: a backup holds every tenant, so its files are 0600 and folders 0700.
+
+    pg_dump inherits the umask, and the finished set is swept once more in case
+    a file was created another way.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        old = os.umask(0o077)
+        try:
+            set_dir = fn(*args, **kwargs)
+        finally:
+            os.umask(old)
+        for p in [set_dir, *set_dir.rglob("*")]:
+            os.chmod(p, 0o700 if p.is_dir() else 0o600)
+        return set_dir
+    return wrapper
+
+
+@private_files
 def backup(dsn: str, backup_dir: Path, fmt: str = "directory", jobs: int = 2, keep_days: int = 30,
            extra_schemas: list[str] | None = None, cron_dsn: str | None = None, quiet: bool = False,
            now: datetime | None = None) -> Path:
