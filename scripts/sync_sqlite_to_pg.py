@@ -1291,7 +1291,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
         raise BusyError(f"a warehouse table stayed locked: {exc.diag.message_primary}") from None
     except wh.psycopg.errors.InsufficientPrivilege as exc:
         raise DevdiagError(f"the warehouse role lacks a privilege: {exc.diag.message_primary} "
-                           "(the sync's login must be a member of devdiag_sync)") from None
+                           "(the sync's login must be a member of devdiag_syncer)") from None
     except wh.psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if wh.conn.broken:

@@ -19,7 +19,7 @@ BEGIN
         RAISE EXCEPTION 'devdiag.grant_tenant: role % does not exist', quote_ident(p_role)
             USING ERRCODE = 'undefined_object';
     END IF;
-    IF p_role IN ('devdiag_owner', 'devdiag_writer', 'devdiag_sync', 'devdiag_reader', 'devdiag_analyst', 'devdiag_monitor') THEN
+    IF p_role IN ('devdiag_owner', 'devdiag_writer', 'devdiag_syncer', 'devdiag_reader', 'devdiag_analyst', 'devdiag_monitor') THEN
         RAISE EXCEPTION 'devdiag.grant_tenant: % is a shared group role; every member would read tenant %',
             p_role, quote_literal(p_tenant)
             USING ERRCODE = 'invalid_parameter_value',

@@ -6,4 +6,4 @@
 GRANT SELECT ON devdiag.diag_run TO devdiag_reader, devdiag_analyst;
 GRANT SELECT, INSERT (id, ts, tenant, target_hash, env_fp, problems, evidence, preset) ON devdiag.diag_run
 TO devdiag_writer;
-GRANT INSERT (source_id, source_run_id) ON devdiag.diag_run TO devdiag_sync;
+GRANT INSERT (source_id, source_run_id) ON devdiag.diag_run TO devdiag_syncer;

@@ -1,5 +1,5 @@
 """A direct writer cannot forge a synced run's origin: source identity and the
-sync's own state are written by devdiag_sync alone, so a forged run can never
+sync's own state are written by devdiag_syncer alone, so a forged run can never
 make the sync skip the real one."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def logins(pg, warehouse):
     names = {"writer": f"forger_{tag}", "sync": f"syncer_{tag}"}
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE devdiag_writer").format(sql.Identifier(names["writer"])))
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE devdiag_sync").format(sql.Identifier(names["sync"])))
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE devdiag_syncer").format(sql.Identifier(names["sync"])))
     yield {k: pg.dsn(dbname, v) for k, v in names.items()}
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
         for name in names.values():

@@ -269,13 +269,13 @@ def test_a_file_that_is_not_a_devdiag_store_is_refused(warehouse, tmp_path):
 
 
 def test_sync_role_login_can_sync_and_a_plain_writer_cannot(store, pg, warehouse, sync):
-    """The sync needs only devdiag_sync: a login in it syncs runs, outcomes and rejects; a login in
-    devdiag_writer alone stops with status 2 and one line naming devdiag_sync."""
+    """The sync needs only devdiag_syncer: a login in it syncs runs, outcomes and rejects; a login in
+    devdiag_writer alone stops with status 2 and one line naming devdiag_syncer."""
     dbname = warehouse.split("/")[3].split("?")[0]
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
         conn.execute("DROP ROLE IF EXISTS sync_login_t")
         conn.execute("DROP ROLE IF EXISTS writer_login_t")
-        conn.execute("CREATE ROLE sync_login_t LOGIN IN ROLE devdiag_sync")
+        conn.execute("CREATE ROLE sync_login_t LOGIN IN ROLE devdiag_syncer")
         conn.execute("CREATE ROLE writer_login_t LOGIN IN ROLE devdiag_writer")
     try:
         s = store()
@@ -283,7 +283,7 @@ def test_sync_role_login_can_sync_and_a_plain_writer_cannot(store, pg, warehouse
         s.add_raw_run(ts=T0, tenant="acme", target_hash=digest("x"), problems="[", evidence="{}")
         s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 2, 0.5)
         res = sync(s, pg.dsn(dbname, "writer_login_t"), "--quiet", rc=2)
-        assert len(res.stderr.strip().splitlines()) == 1 and "devdiag_sync" in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and "devdiag_syncer" in res.stderr
         res = sync(s, pg.dsn(dbname, "sync_login_t"), "--quiet", rc=1)
         assert "3 landed" in res.stdout and "1 new rejects" in res.stdout
         s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 1, 0.5)
