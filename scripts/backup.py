@@ -13,7 +13,7 @@ Each run writes one backup set, a folder named ``<database>-<UTC time>`` in
   settings, the role-to-tenant map, sync watermarks and the migration
   bookkeeping all travel together);
 * ``roles.sql``: the roles the dump refers to (owners, grantees, policy
-  roles and their members) with their memberships and database grants, which a
+  roles, roles the tenant map grants tenants to, and their members) with their memberships and database grants, which a
   database dump does not hold; re-runnable, passwords are never written;
 * ``cron.sql``: the pg_cron jobs that run in this database, when pg_cron is
   present and its jobs are readable;
@@ -190,6 +190,7 @@ direct AS (
     UNION SELECT defaclrole FROM pg_default_acl WHERE defaclnamespace IN (SELECT oid FROM s)
     UNION SELECT (aclexplode(defaclacl)).grantee FROM pg_default_acl
         WHERE defaclnamespace IN (SELECT oid FROM s)
+    UNION SELECT unnest(%(granted)s::oid[])
     UNION SELECT datdba FROM pg_database WHERE datname = current_database()
     UNION SELECT (aclexplode(datacl)).grantee FROM pg_database WHERE datname = current_database()
 ),
@@ -229,7 +230,12 @@ def roles_sql(conn, schemas: list[str], dbname: str, stamp: str) -> tuple[str, l
     def lit(value) -> str:
         return sql.Literal(value).as_string(conn)
 
-    roles = conn.execute(ROLES_QUERY, {"schemas": schemas}).fetchall()
+    # Roles the tenant map names (a tenant group role like tenants_emea holds no
+    # privilege, only rows there): the restore's COPY needs each of them.
+    granted = []
+    if conn.execute("SELECT to_regclass('devdiag.tenant_grant')").fetchone()[0]:
+        granted = [r[0] for r in conn.execute("SELECT DISTINCT grantee::oid FROM devdiag.tenant_grant")]
+    roles = conn.execute(ROLES_QUERY, {"schemas": schemas, "granted": granted}).fetchall()
     names = {r[0]: r[1] for r in roles}
     out = [
         f"-- Roles of the DevDiag warehouse {dbname!r}, written by scripts/backup.py at {stamp}.",

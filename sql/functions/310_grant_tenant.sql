@@ -26,8 +26,8 @@ BEGIN
             HINT = 'Grant the tenant to the login, or to a tenant group role that its logins are members of.';
     END IF;
     -- Rows of dropped roles match nobody; keep the table readable.
-    DELETE FROM devdiag.tenant_grant AS g WHERE NOT EXISTS (SELECT FROM pg_roles AS r WHERE r.oid = g.grantee);
-    INSERT INTO devdiag.tenant_grant (grantee, tenant) VALUES (v_role, p_tenant)
+    DELETE FROM devdiag.tenant_grant AS g WHERE pg_get_userbyid(g.grantee) IS DISTINCT FROM g.grantee_name;
+    INSERT INTO devdiag.tenant_grant (grantee, grantee_name, tenant) VALUES (v_role, p_role, p_tenant)
     ON CONFLICT ON CONSTRAINT tenant_grant_pkey DO NOTHING;
     RETURN FOUND;
 END;
