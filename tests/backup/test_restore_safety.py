@@ -108,3 +108,34 @@ def test_restore_into_another_cluster_keeps_group_grants_and_gives_a_dropped_rol
     assert tenants_seen_by(login) == [tenant_a]
     assert tenants_seen_by("oid_heir") == []
     assert tenants_seen_by(gone) == []
+
+
+def test_restore_tries_sql_again_when_reapplying_it_deadlocks(pg, loaded_db, tmp_path):
+    """Re-applying sql/ after the restore is rolled back by a deadlock (on a policy of
+    200_tenant_row_security.sql) once: the restore tries again and completes."""
+    set_dir = backup_mod.backup(pg.dsn(loaded_db), tmp_path, quiet=True)
+    target = f"r_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER devdiag").format(sql.Identifier(target)))
+    try:
+        with psycopg.connect(pg.superuser_dsn(target), autocommit=True) as conn:
+            # A sequence counts attempts across the rolled-back transaction; only sql/,
+            # applied as devdiag_owner, is hit (pg_restore creates as the login).
+            conn.execute("CREATE SEQUENCE public.policy_attempts")
+            conn.execute("""CREATE FUNCTION public.deadlock_once() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                            BEGIN
+                                IF current_user = 'devdiag_owner' AND nextval('public.policy_attempts') = 1 THEN
+                                    RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected';
+                                END IF;
+                            END $$""")
+            conn.execute("GRANT USAGE ON SEQUENCE public.policy_attempts TO PUBLIC")
+            conn.execute("""CREATE EVENT TRIGGER deadlock_once ON ddl_command_end WHEN TAG IN ('CREATE POLICY')
+                            EXECUTE FUNCTION public.deadlock_once()""")
+        restore_mod.restore(set_dir, pg.dsn(target), quiet=True)
+        with psycopg.connect(pg.superuser_dsn(target)) as conn:
+            assert conn.execute("SELECT last_value FROM public.policy_attempts").fetchone()[0] >= 2
+            assert conn.execute("SELECT count(*) FROM pg_policy WHERE polname = 'tenant_reader_select'"
+                                ).fetchone()[0] > 0
+            conn.execute("DROP EVENT TRIGGER deadlock_once")
+    finally:
+        pg.drop(target)
