@@ -68,8 +68,6 @@ from devdiag_env import (  # noqa: E402
 
 EXIT_OK, EXIT_REJECTED, EXIT_CONFIG, EXIT_BUSY, EXIT_BUG = 0, 1, 2, 3, 70
 
-#: pg_advisory_lock(classid, objid) namespace of sync runs; objid is sync_source.id
-LOCK_CLASS = 72_364_004
 DEFAULT_KEEP_EVIDENCE_KEYS = ("csp", "xfo", "framework", "server", "routes")
 PRESETS = frozenset(("chat", "embed", "app", "full"))
 #: epoch seconds PostgreSQL and the views handle sanely: 1900-01-01 .. 9999-12-31
@@ -660,7 +658,7 @@ CREATE TEMP TABLE IF NOT EXISTS sync_stage_fix (
 """
 
 # The common case: a batch entirely above the source's high water was never
-# sent before (the advisory lock keeps other syncs of the source out), so a
+# sent before (its row of sync_run_lock keeps other syncs of the source out), so a
 # plain INSERT is enough; ON CONFLICT costs about a quarter more per row. Ids
 # follow SQLite's order.
 INSERT_NEW_RUNS = """
@@ -884,6 +882,7 @@ class Warehouse:
             raise DevdiagError(f"cannot connect to the warehouse ({redact(dsn)}): {first}") from None
         self.row_errors = row_error_types()
         self.limits: dict = {}
+        self.lock_conn = None
 
     def where(self) -> str:
         info = self.conn.info
@@ -895,6 +894,7 @@ class Warehouse:
             """SELECT to_regclass('devdiag.sync_source') IS NOT NULL,
                       to_regclass('devdiag.sync_reject') IS NOT NULL,
                       to_regclass('devdiag.fix_outcome_source') IS NOT NULL,
+                      to_regclass('devdiag.sync_run_lock') IS NOT NULL,
                       EXISTS (SELECT 1 FROM pg_constraint
                               WHERE conname = 'diag_run_source_identity_unique')""").fetchone()
         self.conn.rollback()
@@ -965,10 +965,22 @@ class Warehouse:
         return dict(zip(("id", "watermark", "high_water", "fp_id", "fp"), row))
 
     def lock(self, source_id: int) -> None:
-        got = self.conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, source_id)).fetchone()[0]
-        self.conn.commit()
-        if not got:
-            raise BusyError("another sync of this source is running (its advisory lock is held); try again later")
+        """Hold the source's row of devdiag.sync_run_lock until the sync ends, on a connection of its own.
+
+        Only devdiag_syncer may lock that row (an advisory key could be taken by
+        any login); NOWAIT: a second sync of the source steps aside at once.
+        """
+        psycopg = self.psycopg
+        c = self.lock_conn = psycopg.connect(self.dsn, application_name="devdiag-sync-lock")
+        c.execute("SET idle_in_transaction_session_timeout = 0")
+        c.execute("INSERT INTO devdiag.sync_run_lock (source_id) VALUES (%s) ON CONFLICT DO NOTHING", (source_id,))
+        c.commit()
+        try:
+            c.execute("SELECT 1 FROM devdiag.sync_run_lock WHERE source_id = %s FOR UPDATE NOWAIT", (source_id,))
+        except psycopg.errors.LockNotAvailable:
+            c.rollback()
+            raise BusyError("another sync of this source is running (it holds the source's row of "
+                            "devdiag.sync_run_lock); try again later") from None
 
     # -- runs -----------------------------------------------------------------
     def land_runs(self, batch: Batch, source: dict, privacy: Privacy, counts: Counts) -> None:
@@ -1104,10 +1116,12 @@ class Warehouse:
                 + self._apply_pairs(source_id, seen_at, mid + 1, hi, rejects))
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection is best effort
-            pass
+        for conn in (self.conn, self.lock_conn):
+            try:
+                if conn is not None:
+                    conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection is best effort
+                pass
 
 
 def describe_tenant(value) -> str:
