@@ -13,15 +13,18 @@ otherwise go unnoticed).  Repeatable definitions (``sql/functions``,
 ``sql/views``, ``sql/policies``, ``sql/jobs``) are re-applied on every run in
 one transaction: all views of ``devdiag`` are dropped in a single statement
 and re-created in file order, so a changed column never blocks the update and
-no other object is silently dropped.  A session-level advisory lock (polled,
-see ``__enter__``) makes concurrent runs wait for each other instead of
-half-applying.
+no other object is silently dropped.  A row lock on
+``devdiag_meta.migrate_lock`` (polled, see ``__enter__``) makes concurrent runs
+wait for each other instead of half-applying; only the DBA logins that may
+use ``devdiag_meta`` can take it, and a run that waits longer than
+``DEVDIAG_MIGRATE_LOCK_WAIT`` seconds (600) stops with a message naming it.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,7 +39,8 @@ from devdiag_env import (  # noqa: E402
 MIGRATIONS_DIR = ROOT / "migrations"
 REPEATABLE_DIRS = ["sql/functions", "sql/views", "sql/policies", "sql/jobs"]
 META_SCHEMA = "devdiag_meta"
-LOCK_KEY = 7_236_111_001  # pg_advisory_lock key for migrate runs
+#: seconds a migrate run waits for another one holding devdiag_meta.migrate_lock
+LOCK_WAIT = 600
 
 
 def repeatable_files() -> list[Path]:
@@ -100,24 +104,61 @@ class Migrator:
         self.dsn = libpq_dsn(dsn)
         self.out = out
         self.lock_conn = None
+        self.guard_conn = None
 
     # -- plumbing --------------------------------------------------------
     def say(self, msg: str) -> None:
         print(msg, file=self.out)
 
     def __enter__(self):
+        import psycopg
+
         self.lock_conn = connect(self.dsn, autocommit=True)
-        # Poll instead of blocking in pg_advisory_lock: a session waiting inside a
-        # statement holds a snapshot, which the running migrate's CREATE INDEX
-        # CONCURRENTLY would wait for until its lock_timeout.
-        while not self.lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
-            time.sleep(0.2)
-        self._ensure_meta()
+        for attempt in range(5):
+            try:
+                self._ensure_meta()
+                break
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+                # another run created the same bookkeeping at the same moment
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+        self._take_lock()
         return self
 
+    def _take_lock(self) -> None:
+        """Hold devdiag_meta.migrate_lock's row until exit, on a connection of its own.
+
+        A row lock, not an advisory key: any login may take advisory locks, and
+        one holding the key would stall every migrate run for good; only logins
+        that may use devdiag_meta can lock this row. Polled with NOWAIT rather
+        than waited for: a session waiting inside a statement holds a snapshot,
+        which the running migrate's CREATE INDEX CONCURRENTLY would wait for.
+        """
+        import psycopg
+
+        wait = float(os.environ.get("DEVDIAG_MIGRATE_LOCK_WAIT") or LOCK_WAIT)
+        self.guard_conn = guard = connect(self.dsn)
+        guard.execute("SET idle_in_transaction_session_timeout = 0")
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                guard.execute(f"SELECT 1 FROM {META_SCHEMA}.migrate_lock FOR UPDATE NOWAIT")
+                return
+            except psycopg.errors.LockNotAvailable:
+                guard.rollback()
+            if time.monotonic() >= deadline:
+                guard.close()
+                raise DevdiagError(
+                    f"another migrate run holds {META_SCHEMA}.migrate_lock and did not finish within {wait:g} s; "
+                    "try again later (DEVDIAG_MIGRATE_LOCK_WAIT sets the wait), or end that session "
+                    f"(pg_stat_activity: the holder is idle in transaction on {META_SCHEMA}.migrate_lock)")
+            time.sleep(0.2)
+
     def __exit__(self, *exc):
+        if self.guard_conn is not None:
+            self.guard_conn.close()
         if self.lock_conn is not None:
-            self.lock_conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
             self.lock_conn.close()
 
     def _ensure_meta(self) -> None:
@@ -137,6 +178,11 @@ class Migrator:
                     sha256 text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now())"""
         )
+        c.execute(
+            f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.migrate_lock (
+                    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton))"""
+        )
+        c.execute(f"INSERT INTO {META_SCHEMA}.migrate_lock VALUES (true) ON CONFLICT DO NOTHING")
         c.execute(
             f"""CREATE TABLE IF NOT EXISTS {META_SCHEMA}.repeatable_state (
                     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),

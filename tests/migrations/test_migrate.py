@@ -211,3 +211,42 @@ def test_reattaching_the_episode_day_trigger_counts_the_resolved_days_once(pg, f
         for a, b in (("v_tenant_daily", "v_ref_tenant_daily"), ("v_episode_days", "v_ref_episode_days")):
             for x, y in ((a, b), (b, a)):
                 assert conn.execute(f"SELECT * FROM devdiag.{x} EXCEPT ALL SELECT * FROM devdiag.{y}").fetchall() == []  # noqa: S608
+
+
+def migrate_cli(dsn: str, *args: str, env: dict | None = None, timeout: float = 90):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, str(migrate_mod.ROOT / "scripts" / "migrate.py"), *args, "--dsn", dsn],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_a_hostile_login_holding_advisory_locks_does_not_stall_migrate(pg, fresh_db):
+    """Any login may take advisory locks; one holding the key migrate used to wait on leaves it untouched."""
+    with psycopg.connect(pg.superuser_dsn(fresh_db), autocommit=True) as su:
+        su.execute("DROP ROLE IF EXISTS hostile_migrate_t")
+        su.execute("CREATE ROLE hostile_migrate_t LOGIN")
+    try:
+        with psycopg.connect(pg.dsn(fresh_db, "hostile_migrate_t"), autocommit=True) as hostile:
+            hostile.execute("SELECT pg_advisory_lock(7236111001)")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with hostile.transaction():
+                    hostile.execute("SELECT 1 FROM devdiag_meta.migrate_lock FOR UPDATE")
+            res = migrate_cli(pg.dsn(fresh_db), "apply")
+            assert res.returncode == 0, res.stderr
+            assert "no pending migrations" in res.stdout
+    finally:
+        with psycopg.connect(pg.superuser_dsn(fresh_db), autocommit=True) as su:
+            su.execute("DROP ROLE hostile_migrate_t")
+
+
+def test_migrate_waiting_past_its_lock_wait_stops_naming_the_lock(pg, fresh_db):
+    """While another run holds devdiag_meta.migrate_lock, a run gives up after DEVDIAG_MIGRATE_LOCK_WAIT, in one line."""
+    with psycopg.connect(pg.dsn(fresh_db)) as holder:
+        holder.execute("SELECT 1 FROM devdiag_meta.migrate_lock FOR UPDATE")
+        res = migrate_cli(pg.dsn(fresh_db), "apply", env={"DEVDIAG_MIGRATE_LOCK_WAIT": "1"})
+        assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert "another migrate run holds devdiag_meta.migrate_lock" in res.stderr
+    res = migrate_cli(pg.dsn(fresh_db), "apply", env={"DEVDIAG_MIGRATE_LOCK_WAIT": "1"})
+    assert res.returncode == 0, res.stderr
