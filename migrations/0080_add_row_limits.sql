@@ -1,8 +1,8 @@
 -- Why: an over-long tenant, problem code, fix code or environment, or a huge
--- evidence object, used to be refused only deep inside a rollup's key, which
--- stopped every later sync; each limit is now a named CHECK on the run and
--- fix tables, read from one definition (devdiag.row_limit) that the sync
--- reads too. Limits are bytes of UTF-8, sized so every key holding them fits
+-- evidence object, must be refused at the row, with an error naming the
+-- limit, not deep inside a rollup's key where it stops every later sync;
+-- each limit is a named CHECK on the run and fix tables, read from one
+-- definition (devdiag.row_limit) that the sync reads too. Limits are bytes of UTF-8, sized so every key holding them fits
 -- a B-tree entry. Added NOT VALID (brief lock, no scan); the next step
 -- validates.
 -- depends: 0054_create_rollup_resolved_day
@@ -29,7 +29,8 @@ COMMENT ON FUNCTION devdiag.row_limit(text) IS
 'enforced by the *_within_limit checks and read by the sync.';
 
 -- Bytes of the longest code of a problems array (0 for anything else: the
--- array-of-strings check reports those).
+-- array-of-strings check reports those; the parameter is qualified by the
+-- function name, which sqlfluff cannot resolve).
 CREATE FUNCTION devdiag.longest_problem_code(p_problems jsonb)
 RETURNS integer
 LANGUAGE sql
@@ -37,18 +38,28 @@ IMMUTABLE PARALLEL SAFE
 RETURN (
     SELECT coalesce(max(octet_length(c.code)), 0)
     FROM jsonb_array_elements_text(
-        CASE WHEN jsonb_typeof(p_problems) = 'array' THEN p_problems ELSE '[]' END
+        CASE
+            WHEN jsonb_typeof(longest_problem_code.p_problems) = 'array' THEN longest_problem_code.p_problems  -- noqa: RF01
+            ELSE '[]'
+        END
     ) AS c (code)
 );
 
 COMMENT ON FUNCTION devdiag.longest_problem_code(jsonb) IS
 'Length in bytes of the longest problem code of a problems array (0 when it is not an array).';
 
+-- A problems array stores each code's bytes verbatim, so one no larger than
+-- the limit holds no longer code: most rows skip the function, the dearest
+-- part of these checks. Only a value of over 2 kB can arrive compressed (moved from
+-- diag_run, where it was checked uncompressed).
 ALTER TABLE devdiag.diag_run
 ADD CONSTRAINT diag_run_tenant_within_limit
 CHECK (octet_length(tenant) <= devdiag.row_limit('tenant')) NOT VALID,
 ADD CONSTRAINT diag_run_problem_code_within_limit
-CHECK (devdiag.longest_problem_code(problems) <= devdiag.row_limit('problem_code')) NOT VALID,
+CHECK (
+    pg_column_size(problems) <= devdiag.row_limit('problem_code')
+    OR devdiag.longest_problem_code(problems) <= devdiag.row_limit('problem_code')
+) NOT VALID,
 ADD CONSTRAINT diag_run_env_fp_within_limit
 CHECK (octet_length(env_fp) <= devdiag.row_limit('env_fp')) NOT VALID,
 ADD CONSTRAINT diag_run_evidence_within_limit
@@ -58,7 +69,10 @@ ALTER TABLE devdiag.diag_run_archive
 ADD CONSTRAINT diag_run_archive_tenant_within_limit
 CHECK (octet_length(tenant) <= devdiag.row_limit('tenant')) NOT VALID,
 ADD CONSTRAINT diag_run_archive_problem_code_within_limit
-CHECK (devdiag.longest_problem_code(problems) <= devdiag.row_limit('problem_code')) NOT VALID,
+CHECK (
+    pg_column_size(problems) <= devdiag.row_limit('problem_code')
+    OR devdiag.longest_problem_code(problems) <= devdiag.row_limit('problem_code')
+) NOT VALID,
 ADD CONSTRAINT diag_run_archive_env_fp_within_limit
 CHECK (octet_length(env_fp) <= devdiag.row_limit('env_fp')) NOT VALID,
 ADD CONSTRAINT diag_run_archive_evidence_within_limit

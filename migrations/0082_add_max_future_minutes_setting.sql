@@ -6,6 +6,8 @@ SET lock_timeout = '5s';
 SET statement_timeout = '60s';
 
 INSERT INTO devdiag.settings (key, value, description) VALUES
-('max_future_minutes', '5',
- 'Runs dated more than this many minutes after the warehouse''s clock are refused (clock skew allowed).')
+(
+    'max_future_minutes', '5',
+    'Runs dated more than this many minutes after the warehouse''s clock are refused (clock skew allowed).'
+)
 ON CONFLICT (key) DO NOTHING;

@@ -1,6 +1,6 @@
 -- Why: two syncs of one store must not run at once. An advisory lock key can
--- be taken by any login that may connect, which kept every sync of a store
--- out for as long as it liked; a row of this table can be locked only by a
+-- be taken by any login that may connect, and would keep every sync of a
+-- store out for as long as that login liked; a row of this table can be locked only by a
 -- role that may update it, i.e. devdiag_syncer (sql/policies). A sync holds
 -- its source's row FOR UPDATE on a connection of its own while it runs.
 -- depends: 0084_add_tenant_grant_grantee_name

@@ -223,7 +223,7 @@ def migrate_cli(dsn: str, *args: str, env: dict | None = None, timeout: float = 
 
 
 def test_a_hostile_login_holding_advisory_locks_does_not_stall_migrate(pg, fresh_db):
-    """Any login may take advisory locks; one holding the key migrate used to wait on leaves it untouched."""
+    """Any login may take advisory locks; one holding the key 7236111001 does not keep migrate waiting."""
     with psycopg.connect(pg.superuser_dsn(fresh_db), autocommit=True) as su:
         su.execute("DROP ROLE IF EXISTS hostile_migrate_t")
         su.execute("CREATE ROLE hostile_migrate_t LOGIN")

@@ -186,7 +186,7 @@ def test_a_hostile_login_cannot_keep_a_source_from_syncing(store, pg, warehouse,
         su.execute("CREATE ROLE hostile_t LOGIN IN ROLE devdiag_writer")
     try:
         with psycopg.connect(pg.dsn(dbname, "hostile_t"), autocommit=True) as hostile:
-            # the key the sync used to take for this source, and a few around it
+            # advisory keys naming this source, and a few more
             hostile.execute("SELECT pg_advisory_lock(72364004, %s)", (source_id,))
             hostile.execute("SELECT pg_advisory_lock(k) FROM generate_series(7236111000, 7236111002) AS k")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -40,7 +40,7 @@ BAD_RUNS = [
     # halving the batch until the row is isolated, the rest of the batch lands.
     ("lone surrogate in problems", dict(problems='["\\ud800"]'), "refused by the warehouse"),
     # Over the warehouse's row limits (devdiag.row_limit, the same definition its checks use):
-    # such rows used to fail inside a rollup's key and stop every later sync.
+    # without them such rows fail inside a rollup's key and stop every later sync.
     ("tenant too long for an index", dict(tenant="".join(digest(str(i)) for i in range(150))),
      "tenant is 9600 bytes, over the warehouse's limit of 128"),
     ("tenant one byte over the limit", dict(tenant="t" * 127 + "é"), "tenant is 129 bytes"),
