@@ -272,19 +272,42 @@ def roles_sql(conn, schemas: list[str], dbname: str, stamp: str) -> tuple[str, l
             body.append(f"        COMMENT ON ROLE {ident(name)} IS {lit(comment)};")
         body.append("    END IF;")
         out.append(do_block("\n".join(body)))
+    # PostgreSQL 16+ keeps INHERIT and SET per membership (and gives a role's
+    # creator an ADMIN-only one); before 16 a member inherits as its rolinherit
+    # says and may always SET ROLE.
+    options = ("bool_or(am.inherit_option), bool_or(am.set_option)" if conn.info.server_version >= 160000
+               else "bool_or(m.rolinherit), true")
     members = conn.execute(
-        """SELECT g.rolname, m.rolname, am.admin_option
-           FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-           WHERE am.roleid = ANY(%s) AND am.member = ANY(%s) ORDER BY 1, 2""",
+        f"""SELECT g.rolname, m.rolname, bool_or(am.admin_option), {options}
+            FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+            WHERE am.roleid = ANY(%s) AND am.member = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2""",
         (list(names), list(names)),
     ).fetchall()
     if members:
-        out.append("-- Memberships: logins inherit what their group roles may do.")
-    for group, member, admin in members:
-        out.append(do_block("\n".join([
-            "    IF NOT EXISTS (SELECT FROM pg_auth_members AS am",
-            "                   JOIN pg_roles AS g ON g.oid = am.roleid JOIN pg_roles AS m ON m.oid = am.member",
-            f"                   WHERE g.rolname = {lit(group)} AND m.rolname = {lit(member)}) THEN",
+        out.append("-- Memberships: logins inherit what their group roles may do. On PostgreSQL 16+ a")
+        out.append("-- membership must also carry INHERIT and SET (a role's creator holds an ADMIN-only one).")
+    for group, member, admin, inherit, set_ in members:
+        where = f"g.rolname = {lit(group)} AND m.rolname = {lit(member)}"
+        pg16_options = f"INHERIT {'TRUE' if inherit else 'FALSE'}, SET {'TRUE' if set_ else 'FALSE'}"
+        member_rows = ("SELECT FROM pg_auth_members AS am JOIN pg_roles AS g ON g.oid = am.roleid "
+                       f"JOIN pg_roles AS m ON m.oid = am.member WHERE {where}")
+        pg16 = [
+            "    IF current_setting('server_version_num')::integer >= 160000 THEN",
+            f"        IF NOT EXISTS ({member_rows} GROUP BY g.oid, m.oid",
+            f"                       HAVING bool_or(am.inherit_option) = {'true' if inherit else 'false'}",
+            f"                          AND bool_or(am.set_option) = {'true' if set_ else 'false'}) THEN",
+            # EXECUTE: before 16 the parser refuses these options even in a branch never taken.
+            "            EXECUTE " + lit(f"GRANT {ident(group)} TO {ident(member)} WITH {pg16_options}") + ";",
+            "        END IF;",
+        ]
+        if admin:
+            pg16 += [
+                f"        IF NOT EXISTS ({member_rows} AND am.admin_option) THEN",
+                f"            GRANT {ident(group)} TO {ident(member)} WITH ADMIN OPTION;",
+                "        END IF;",
+            ]
+        out.append(do_block("\n".join(pg16 + [
+            f"    ELSIF NOT EXISTS ({member_rows}) THEN",
             f"        GRANT {ident(group)} TO {ident(member)}{' WITH ADMIN OPTION' if admin else ''};",
             "    END IF;",
         ])))
