@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sync_support import T0, digest, query, run_row
+from sync_support import ROOT, T0, digest, query, run_row
 
 GOOD_TARGET = digest("https://acme.example.com/")
 
@@ -235,3 +235,20 @@ def test_an_odd_length_hex_target_is_hashed_like_any_raw_target(store, warehouse
     sync(s, warehouse, "--quiet")
     assert query(warehouse, "SELECT target_hash FROM devdiag.diag_run ORDER BY source_run_id") == [
         (digest(odd),), ("a" * 64,)]
+
+
+def test_a_run_the_future_trigger_refuses_counts_as_the_rows_fault(warehouse):
+    """Should the warehouse's clock disagree with the sync's check, its trigger's refusal is filed as a reject
+    (it names diag_run and its rule like a constraint), not taken for a fault that stops the sync."""
+    import importlib
+    import sys
+
+    import psycopg
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    sync_mod = importlib.import_module("sync_sqlite_to_pg")
+    with psycopg.connect(warehouse) as conn:
+        with pytest.raises(psycopg.errors.CheckViolation) as exc:
+            conn.execute("""INSERT INTO devdiag.diag_run (ts, tenant, target_hash)
+                            VALUES (now() + interval '1 day', 'acme', repeat('ab', 32))""")
+    assert sync_mod.caused_by_rows(exc.value, sync_mod.RUN_TABLES)
