@@ -12,7 +12,7 @@ Each run writes one backup set, a folder named ``<database>-<UTC time>`` in
   settings, the role-to-tenant map, sync watermarks and the migration
   bookkeeping all travel together);
 * ``roles.sql``: the roles the dump refers to (owners, grantees, policy
-  roles and their members) with their memberships and database grants, which a
+  roles, roles the tenant map grants tenants to, and their members) with their memberships and database grants, which a
   database dump does not hold; re-runnable, passwords are never written;
 * ``cron.sql``: the pg_cron jobs that run in this database, when pg_cron is
   present and its jobs are readable;
@@ -196,6 +196,7 @@ direct AS (
     UNION SELECT defaclrole FROM pg_default_acl WHERE defaclnamespace IN (SELECT oid FROM s)
     UNION SELECT (aclexplode(defaclacl)).grantee FROM pg_default_acl
         WHERE defaclnamespace IN (SELECT oid FROM s)
+    UNION SELECT unnest(%(granted)s::oid[])
     UNION SELECT datdba FROM pg_database WHERE datname = current_database()
     UNION SELECT (aclexplode(datacl)).grantee FROM pg_database WHERE datname = current_database()
 ),
@@ -235,7 +236,12 @@ def roles_sql(conn, schemas: list[str], dbname: str, stamp: str) -> tuple[str, l
     def lit(value) -> str:
         return sql.Literal(value).as_string(conn)
 
-    roles = conn.execute(ROLES_QUERY, {"schemas": schemas}).fetchall()
+    # Roles the tenant map names (a tenant group role like tenants_emea holds no
+    # privilege, only rows there): the restore's COPY needs each of them.
+    granted = []
+    if conn.execute("SELECT to_regclass('devdiag.tenant_grant')").fetchone()[0]:
+        granted = [r[0] for r in conn.execute("SELECT DISTINCT grantee::oid FROM devdiag.tenant_grant")]
+    roles = conn.execute(ROLES_QUERY, {"schemas": schemas, "granted": granted}).fetchall()
     names = {r[0]: r[1] for r in roles}
     out = [
         f"-- Roles of the DevDiag warehouse {dbname!r}, written by devdiag-backup at {stamp}.",
@@ -272,19 +278,42 @@ def roles_sql(conn, schemas: list[str], dbname: str, stamp: str) -> tuple[str, l
             body.append(f"        COMMENT ON ROLE {ident(name)} IS {lit(comment)};")
         body.append("    END IF;")
         out.append(do_block("\n".join(body)))
+    # PostgreSQL 16+ keeps INHERIT and SET per membership (and gives a role's
+    # creator an ADMIN-only one); before 16 a member inherits as its rolinherit
+    # says and may always SET ROLE.
+    options = ("bool_or(am.inherit_option), bool_or(am.set_option)" if conn.info.server_version >= 160000
+               else "bool_or(m.rolinherit), true")
     members = conn.execute(
-        """SELECT g.rolname, m.rolname, am.admin_option
-           FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-           WHERE am.roleid = ANY(%s) AND am.member = ANY(%s) ORDER BY 1, 2""",
+        f"""SELECT g.rolname, m.rolname, bool_or(am.admin_option), {options}
+            FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+            WHERE am.roleid = ANY(%s) AND am.member = ANY(%s) GROUP BY 1, 2 ORDER BY 1, 2""",
         (list(names), list(names)),
     ).fetchall()
     if members:
-        out.append("-- Memberships: logins inherit what their group roles may do.")
-    for group, member, admin in members:
-        out.append(do_block("\n".join([
-            "    IF NOT EXISTS (SELECT FROM pg_auth_members AS am",
-            "                   JOIN pg_roles AS g ON g.oid = am.roleid JOIN pg_roles AS m ON m.oid = am.member",
-            f"                   WHERE g.rolname = {lit(group)} AND m.rolname = {lit(member)}) THEN",
+        out.append("-- Memberships: logins inherit what their group roles may do. On PostgreSQL 16+ a")
+        out.append("-- membership must also carry INHERIT and SET (a role's creator holds an ADMIN-only one).")
+    for group, member, admin, inherit, set_ in members:
+        where = f"g.rolname = {lit(group)} AND m.rolname = {lit(member)}"
+        pg16_options = f"INHERIT {'TRUE' if inherit else 'FALSE'}, SET {'TRUE' if set_ else 'FALSE'}"
+        member_rows = ("SELECT FROM pg_auth_members AS am JOIN pg_roles AS g ON g.oid = am.roleid "
+                       f"JOIN pg_roles AS m ON m.oid = am.member WHERE {where}")
+        pg16 = [
+            "    IF current_setting('server_version_num')::integer >= 160000 THEN",
+            f"        IF NOT EXISTS ({member_rows} GROUP BY g.oid, m.oid",
+            f"                       HAVING bool_or(am.inherit_option) = {'true' if inherit else 'false'}",
+            f"                          AND bool_or(am.set_option) = {'true' if set_ else 'false'}) THEN",
+            # EXECUTE: before 16 the parser refuses these options even in a branch never taken.
+            "            EXECUTE " + lit(f"GRANT {ident(group)} TO {ident(member)} WITH {pg16_options}") + ";",
+            "        END IF;",
+        ]
+        if admin:
+            pg16 += [
+                f"        IF NOT EXISTS ({member_rows} AND am.admin_option) THEN",
+                f"            GRANT {ident(group)} TO {ident(member)} WITH ADMIN OPTION;",
+                "        END IF;",
+            ]
+        out.append(do_block("\n".join(pg16 + [
+            f"    ELSIF NOT EXISTS ({member_rows}) THEN",
             f"        GRANT {ident(group)} TO {ident(member)}{' WITH ADMIN OPTION' if admin else ''};",
             "    END IF;",
         ])))
@@ -468,6 +497,28 @@ def prune(backup_dir: Path, dbname: str, keep_days: int, keep: Path, now: dateti
     return removed
 
 
+def private_files(fn):
+    """Run fn under umask 077: a backup holds every tenant, so its files are 0600 and folders 0700.
+
+    pg_dump inherits the umask, and the finished set is swept once more in case
+    a file was created another way.
+    """
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        old = os.umask(0o077)
+        try:
+            set_dir = fn(*args, **kwargs)
+        finally:
+            os.umask(old)
+        for p in [set_dir, *set_dir.rglob("*")]:
+            os.chmod(p, 0o700 if p.is_dir() else 0o600)
+        return set_dir
+    return wrapper
+
+
+@private_files
 def backup(dsn: str, backup_dir: Path, fmt: str = "directory", jobs: int = 2, keep_days: int = 30,
            extra_schemas: list[str] | None = None, cron_dsn: str | None = None, quiet: bool = False,
            now: datetime | None = None) -> Path:

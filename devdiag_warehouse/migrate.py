@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,8 +50,8 @@ from .config import (
 MIGRATIONS_DIR = ROOT / "migrations"
 REPEATABLE_DIRS = ["sql/functions", "sql/views", "sql/policies", "sql/jobs"]
 META_SCHEMA = "devdiag_meta"
-#: seconds a migrate run waits for another one (or for readers, when re-applying sql/)
-DEFAULT_LOCK_WAIT = 120.0
+#: seconds a migrate run waits for another one (DEVDIAG_MIGRATE_LOCK_WAIT or --lock-wait)
+DEFAULT_LOCK_WAIT = 600.0
 #: lock_timeout of each attempt at re-applying sql/, and how many attempts
 REAPPLY_LOCK_TIMEOUT_MS, REAPPLY_ATTEMPTS = 5000, 5
 
@@ -137,9 +138,11 @@ def error_text(exc: Exception) -> str:
 
 
 class Migrator:
-    def __init__(self, dsn: str, out=sys.stdout, lock_wait: float = DEFAULT_LOCK_WAIT):
+    def __init__(self, dsn: str, out=sys.stdout, lock_wait: float | None = None):
         self.dsn = libpq_dsn(dsn)
         self.out = out
+        if lock_wait is None:
+            lock_wait = float(os.environ.get("DEVDIAG_MIGRATE_LOCK_WAIT") or DEFAULT_LOCK_WAIT)
         self.lock_wait = lock_wait
         self.lock_conn = None
         self.guard_conn = None
@@ -170,6 +173,9 @@ class Migrator:
         import psycopg
 
         self.guard_conn = connect(self.dsn, application_name="devdiag-migrate")
+        # The guard idles in its transaction for the whole run, which may be long.
+        self.guard_conn.execute("SET idle_in_transaction_session_timeout = 0")
+        self.guard_conn.commit()
         deadline = time.monotonic() + self.lock_wait
         while True:
             try:
@@ -190,7 +196,8 @@ class Migrator:
                 who = f" (pid {holder[0]}, user {holder[1]})" if holder else ""
                 raise DevdiagError(
                     f"another migrate run{who} has held the migrate lock for {self.lock_wait:.0f} s; "
-                    "wait for it, or end it with pg_terminate_backend(pid) if it was abandoned")
+                    "wait for it (DEVDIAG_MIGRATE_LOCK_WAIT or --lock-wait sets how long), or end it "
+                    "with pg_terminate_backend(pid) if it was abandoned")
             time.sleep(0.2)
 
     def _ensure_lock_table(self) -> None:
@@ -573,10 +580,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=["apply", "rollback", "status", "reapply"], nargs="?", default="apply")
     ap.add_argument("--all", action="store_true", help="rollback: undo every applied step")
     add_dsn_option(ap)
+    ap.add_argument("--lock-wait", type=float, default=None,
+                    help="seconds to wait for another migrate run (default: DEVDIAG_MIGRATE_LOCK_WAIT, else 600)")
     args = ap.parse_args(argv)
     # Only apply may create the local cluster; the other commands read or undo what exists.
     dsn = resolve_dsn(args.dsn, create_local=args.command == "apply")
-    with Migrator(dsn) as m:
+    with Migrator(dsn, lock_wait=args.lock_wait) as m:
         if args.command == "apply":
             return m.apply()
         if args.command == "rollback":

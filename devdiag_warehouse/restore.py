@@ -31,6 +31,7 @@ import argparse
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 from .backup import (
@@ -133,8 +134,25 @@ def warehouse_present(dsn: str) -> bool:
                                WHERE nspname = 'devdiag' OR nspname LIKE 'devdiag\_%')""").fetchone()[0]
 
 
+#: re-applying sql/ right after a restore may deadlock with autovacuum on the new tables; it is one
+#: transaction, rolled back whole, so it is tried again
+DEADLOCK_RETRIES = 3
+
+
 def check_migrations(dsn: str, migrate: bool, quiet: bool) -> list[str]:
     """Refuse drift; apply pending steps (with migrate) and re-apply sql/. Return pending ids."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            return _check_migrations(dsn, migrate, quiet)
+        except DevdiagError as exc:
+            if "deadlock detected" not in str(exc) or attempt == DEADLOCK_RETRIES:
+                raise
+            say(f"  {exc}: trying again", quiet)
+            time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
+
+
+def _check_migrations(dsn: str, migrate: bool, quiet: bool) -> list[str]:
     out = io.StringIO()
     with Migrator(dsn, out=out) as m:
         backend = m.backend()
@@ -188,6 +206,37 @@ def restore_cron(set_dir: Path, manifest: dict, target_db: str, dsn: str, cron_d
     return done
 
 
+def forget_grants_of_other_roles(dsn: str) -> int:
+    """Delete tenant grants whose role is gone here: the dump names a dropped role by its bare OID,
+    which in this cluster may belong to another role (the grant keeps the name it was made to)."""
+    with connect(dsn, autocommit=True) as conn:
+        if not conn.execute(
+                """SELECT 1 FROM pg_attribute
+                   WHERE attrelid = to_regclass('devdiag.tenant_grant') AND attname = 'grantee_name'""").fetchone():
+            return 0
+        return conn.execute("""DELETE FROM devdiag.tenant_grant AS g
+                               WHERE pg_get_userbyid(g.grantee) IS DISTINCT FROM g.grantee_name""").rowcount
+
+
+def empty_again(dsn: str) -> str:
+    """Drop what a failed restore into an empty database left there; say what happened."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with connect(dsn, autocommit=True) as conn:
+            schemas = [r[0] for r in conn.execute(
+                r"""SELECT nspname FROM pg_namespace WHERE nspname = 'devdiag' OR nspname LIKE 'devdiag\_%'
+                   ORDER BY 1""").fetchall()]
+            if schemas:
+                conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(s) for s in schemas)))
+    except psycopg.Error as exc:
+        return (f"the database is partly restored and could not be emptied ({first_line(exc)}): "
+                "drop the devdiag schemas before restoring again")
+    return "the database was emptied again, nothing of the backup is left in it"
+
+
 def restore(source: Path, dsn: str, clean: bool = False, jobs: int = 2, create: bool = False,
             migrate: bool = False, cron: bool = True, cron_dsn: str | None = None, quiet: bool = False) -> dict:
     """Restore a backup set (or bare archive) into the DSN's database; return a summary."""
@@ -229,9 +278,18 @@ def restore(source: Path, dsn: str, clean: bool = False, jobs: int = 2, create: 
     try:
         run_tool(bindir / "pg_restore", args, dsn=dsn, what="pg_restore")
     except DevdiagError as exc:
-        raise DevdiagError(f"{exc} ({'nothing was changed' if clean else 'the database is partly restored'})") \
-            from None
-    pending = check_migrations(dsn, migrate, quiet)
+        # Over an existing warehouse pg_restore ran as one transaction; into an
+        # empty database nothing half-restored may stay behind.
+        raise DevdiagError(f"{exc} ({'nothing was changed' if clean else empty_again(dsn)})") from None
+    try:
+        forgotten = forget_grants_of_other_roles(dsn)
+        if forgotten:
+            say(f"dropped {forgotten} tenant grant(s) of roles that no longer exist", quiet)
+        pending = check_migrations(dsn, migrate, quiet)
+    except DevdiagError as exc:
+        if clean:
+            raise
+        raise DevdiagError(f"{exc} ({empty_again(dsn)})") from None
     if pending:
         say(f"note: the backup predates {len(pending)} migration(s) of this checkout ({', '.join(pending)}): "
             "run `make migrate` (or restore with --migrate) to bring it up to date", quiet)

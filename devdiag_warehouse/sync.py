@@ -69,8 +69,6 @@ from .config import (
 
 EXIT_OK, EXIT_REJECTED, EXIT_CONFIG, EXIT_BUSY, EXIT_BUG = 0, 1, 2, 3, 70
 
-#: pg_advisory_lock(classid, objid) namespace of sync runs; objid is sync_source.id
-LOCK_CLASS = 72_364_004
 DEFAULT_KEEP_EVIDENCE_KEYS = ("csp", "xfo", "framework", "server", "routes")
 PRESETS = frozenset(("chat", "embed", "app", "full"))
 #: epoch seconds PostgreSQL and the views handle sanely: 1900-01-01 .. 9999-12-31
@@ -78,9 +76,17 @@ TS_MIN, TS_MAX = -2_208_988_800, 253_402_300_799
 #: distinct values remembered per column cache before it is cleared (bounded memory)
 CACHE_MAX = 50_000
 
+#: devdiag.row_limit names; the values come from the warehouse, the one definition of the limits
+ROW_LIMITS = ("tenant", "problem_code", "fix_code", "env_fp", "evidence")
+#: minutes a run may lie in the future (clock skew) unless settings.max_future_minutes says otherwise
+DEFAULT_MAX_FUTURE_MINUTES = 5
+#: checks the warehouse enforces in a trigger; a refusal naming one is about the row
+ROW_TRIGGER_CHECKS = ("diag_run_ts_not_in_future",)
+
 RUN_COLUMNS = ("id", "ts", "tenant", "target_hash", "env_fp", "problems", "evidence", "preset")
 FIX_COLUMNS = ("id", "ts", "tenant", "problem_code", "fix_code", "confidence", "support", "env_fp", "notes")
-HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")
+#: a digest is whole bytes: 32 to 128 hex digits, an even number (the tables' check says the same)
+HEX_DIGEST = re.compile(r"(?:[0-9a-f]{2}){16,64}")
 # COPY text format: backslash, tab, newline and carriage return must be escaped.
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -209,7 +215,7 @@ class Store:
         if missing:
             raise DevdiagError(f"{path} is not a DevDiag learning store (no table {', '.join(sorted(missing))})")
         for table, cols in (("diag_run", RUN_COLUMNS), ("fix_outcome", FIX_COLUMNS)):
-            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            have = {r[1] for r in self.fetch(f"PRAGMA table_info({table})")}
             lacking = [c for c in cols if c not in have]
             if lacking:
                 raise DevdiagError(f"{path}: table {table} lacks column(s) {', '.join(lacking)}")
@@ -217,6 +223,10 @@ class Store:
 
     def error(self, exc: sqlite3.Error) -> DevdiagError:
         msg = str(exc)
+        # sqlite3.DatabaseError proper (not an OperationalError): the file itself is bad.
+        if type(exc) is sqlite3.DatabaseError or "malformed" in msg:
+            return DevdiagError(f"SQLite store {self.path} is damaged or not a SQLite database ({msg}); "
+                                "what was committed before stays: repair the file (sqlite3 .recover) and sync again")
         if "locked" in msg or "busy" in msg:
             return BusyError(f"SQLite store {self.path} is locked ({msg}); try again later")
         if "readonly" in msg:
@@ -246,6 +256,8 @@ class Store:
         except sqlite3.OperationalError as exc:
             if "decode" not in str(exc).lower():
                 raise self.error(exc) from None
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
         # Some text is not UTF-8: read this page as bytes and decode per value.
         self.conn.text_factory = bytes
         try:
@@ -264,9 +276,13 @@ class Store:
         except sqlite3.OperationalError as exc:
             if "decode" not in str(exc).lower():
                 raise self.error(exc) from None
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
         self.conn.text_factory = bytes
         try:
             rows = self.conn.execute(sql, (after, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
         finally:
             self.conn.text_factory = str
         return [tuple(decode_or_keep(v) for v in r) for r in rows]
@@ -440,8 +456,10 @@ class RunChecker:
     values (tenants, targets, problem lists, evidence) are parsed once.
     """
 
-    def __init__(self, privacy: Privacy):
+    def __init__(self, privacy: Privacy, limits: dict | None = None, ts_max: float = TS_MAX):
         self.privacy = privacy
+        self.limits = limits or {}
+        self.ts_max = ts_max
         self.tenants: dict = {}
         self.targets: dict = {}
         self.envs: dict = {None: "\\N"}
@@ -476,6 +494,7 @@ class RunChecker:
                 raise Reject("problems holds an empty string")
             if "\x00" in code:
                 raise Reject("problems holds a \\u0000 character")
+            over_limit("problem code", code, self.limits.get("problem_code"))
         return copy_text(text)
 
     def _evidence(self, text) -> str:
@@ -487,12 +506,29 @@ class RunChecker:
         if "\\u0000" in text and has_nul(value):
             raise Reject("evidence holds a \\u0000 character")
         if value.keys() <= self.privacy.keep:
-            return copy_text(text)
-        try:
-            kept = json.dumps(self.privacy.evidence(value), ensure_ascii=True, allow_nan=False)
-        except ValueError as exc:
-            raise Reject(f"evidence holds a value PostgreSQL cannot store ({exc})") from None
+            kept_value, kept = value, text
+        else:
+            kept_value = self.privacy.evidence(value)
+            try:
+                kept = json.dumps(kept_value, ensure_ascii=True, allow_nan=False)
+            except ValueError as exc:
+                raise Reject(f"evidence holds a value PostgreSQL cannot store ({exc})") from None
+        limit = self.limits.get("evidence")
+        if limit is not None and len(kept) > limit // 6:
+            # As the warehouse measures it: the stored JSON printed back as text.
+            over_limit("evidence", json.dumps(kept_value, ensure_ascii=False), limit)
         return copy_text(kept)
+
+    def _tenant(self, value) -> str:
+        field = tenant_field(value)
+        over_limit("tenant", value, self.limits.get("tenant"))
+        return field
+
+    def _env(self, value) -> str:
+        field = env_field(value)
+        if value is not None:
+            over_limit("env_fp", value, self.limits.get("env_fp"))
+        return field
 
     def _preset(self, value) -> str:
         if value is None:
@@ -507,19 +543,23 @@ class RunChecker:
                                                       self.problems, self.evidence)
         target_fn = self.privacy.target
         problems_fn, evidence_fn, preset_fn = self._problems, self._evidence, self._preset
+        tenant_fn, env_fn, ts_max = self._tenant, self._env, self.ts_max
         for row in rows:
             sid, ts, tenant, target, env, prob, evid, preset = row
             try:
                 line = "\t".join((
                     str(sid),
                     epoch(ts),
-                    cached(tenants, tenant, tenant_field),
+                    cached(tenants, tenant, tenant_fn),
                     cached(targets, target, target_fn),
-                    cached(envs, env, env_field),
+                    cached(envs, env, env_fn),
                     cached(problems, prob, problems_fn),
                     cached(evidence, evid, evidence_fn),
                     preset if preset in PRESETS else preset_fn(preset),
                 ))
+                if ts > ts_max:
+                    raise Reject(f"ts {datetime.fromtimestamp(ts, timezone.utc).isoformat()} is in the future, past "
+                                 "the clock skew the warehouse allows (settings.max_future_minutes)")
             except Reject as exc:
                 rejects.append((sid, row, str(exc)))
                 continue
@@ -535,13 +575,24 @@ def env_field(value) -> str:
     return plain_text(value, "env_fp", required=False)
 
 
-def check_fix_row(row: tuple) -> tuple:
+def over_limit(what: str, value, limit: int | None) -> None:
+    """Reject text longer than the warehouse's limit (bytes of UTF-8, as its checks count)."""
+    if limit is not None and isinstance(value, str) and len(value) * 4 > limit:
+        size = len(value.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise Reject(f"{what} is {size} bytes, over the warehouse's limit of {limit} (devdiag.row_limit)")
+
+
+def check_fix_row(row: tuple, limits: dict | None = None) -> tuple:
     """A SQLite fix_outcome row as a staging tuple, or Reject."""
     sid, ts, tenant, problem, fix, confidence, support, env, notes = row
+    limits = limits or {}
     epoch(ts)
     for col, value in (("tenant", tenant), ("problem_code", problem), ("fix_code", fix)):
         plain_text(value, col, required=True)
+        over_limit(col, value, limits.get(col))
     plain_text(env, "env_fp", required=False)
+    over_limit("env_fp", env, limits.get("env_fp"))
     plain_text(notes, "notes", required=False)
     if confidence is None:
         raise Reject("confidence is NULL")
@@ -602,7 +653,7 @@ CREATE TEMP TABLE IF NOT EXISTS sync_stage_fix (
 """
 
 # The common case: a batch entirely above the source's high water was never
-# sent before (the advisory lock keeps other syncs of the source out), so a
+# sent before (its row of sync_run_lock keeps other syncs of the source out), so a
 # plain INSERT is enough; ON CONFLICT costs about a quarter more per row. Ids
 # follow SQLite's order.
 INSERT_NEW_RUNS = """
@@ -775,6 +826,8 @@ def caused_by_rows(exc, tables: tuple[str, ...]) -> bool:
     diag = exc.diag
     if diag.table_name and diag.table_name not in tables:
         return False
+    if diag.constraint_name in ROW_TRIGGER_CHECKS:
+        return True
     context = diag.context or ""
     return "PL/pgSQL" not in context and "SQL function" not in context
 
@@ -824,6 +877,8 @@ class Warehouse:
             raise DevdiagError(
                 f"cannot connect to the warehouse ({redact(dsn)}): {mask_secrets(first, dsn)}") from None
         self.row_errors = row_error_types()
+        self.limits: dict = {}
+        self.lock_conn = None
 
     def where(self) -> str:
         info = self.conn.info
@@ -835,6 +890,7 @@ class Warehouse:
             """SELECT to_regclass('devdiag.sync_source') IS NOT NULL,
                       to_regclass('devdiag.sync_reject') IS NOT NULL,
                       to_regclass('devdiag.fix_outcome_source') IS NOT NULL,
+                      to_regclass('devdiag.sync_run_lock') IS NOT NULL,
                       EXISTS (SELECT 1 FROM pg_constraint
                               WHERE conname = 'diag_run_source_identity_unique')""").fetchone()
         self.conn.rollback()
@@ -852,6 +908,30 @@ class Warehouse:
         for ddl in (STAGE_RUN_DDL, STAGE_REJECT_DDL, STAGE_FIX_DDL):
             c.execute(ddl)
         c.commit()
+
+    def row_limits(self) -> dict:
+        """The limits the warehouse's checks enforce (devdiag.row_limit), as the sync must apply them."""
+        if not self.conn.execute("SELECT to_regprocedure('devdiag.row_limit(text)') IS NOT NULL").fetchone()[0]:
+            self.conn.rollback()
+            raise DevdiagError(f"the warehouse {self.where()} is not migrated for sync "
+                               "(devdiag.row_limit is missing): run make migrate")
+        rows = self.conn.execute("SELECT n, devdiag.row_limit(n) FROM unnest(%s::text[]) AS n",
+                                 (list(ROW_LIMITS),)).fetchall()
+        self.conn.rollback()
+        self.limits = {n: v for n, v in rows if v is not None}
+        return self.limits
+
+    def newest_allowed_ts(self) -> float:
+        """Epoch seconds past which a run is refused: the warehouse's clock plus settings.max_future_minutes."""
+        row = self.conn.execute(
+            """SELECT extract(EPOCH FROM now()),
+                      (SELECT value #>> '{}' FROM devdiag.settings WHERE key = 'max_future_minutes')""").fetchone()
+        self.conn.rollback()
+        try:
+            minutes = float(row[1]) if row[1] is not None else DEFAULT_MAX_FUTURE_MINUTES
+        except ValueError:
+            raise DevdiagError("devdiag.settings max_future_minutes must be a number") from None
+        return min(float(row[0]) + 60 * minutes, TS_MAX)
 
     def keep_evidence_keys(self) -> tuple[str, ...]:
         row = self.conn.execute(
@@ -881,10 +961,22 @@ class Warehouse:
         return dict(zip(("id", "watermark", "high_water", "fp_id", "fp"), row))
 
     def lock(self, source_id: int) -> None:
-        got = self.conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, source_id)).fetchone()[0]
-        self.conn.commit()
-        if not got:
-            raise BusyError("another sync of this source is running (its advisory lock is held); try again later")
+        """Hold the source's row of devdiag.sync_run_lock until the sync ends, on a connection of its own.
+
+        Only devdiag_syncer may lock that row (an advisory key could be taken by
+        any login); NOWAIT: a second sync of the source steps aside at once.
+        """
+        psycopg = self.psycopg
+        c = self.lock_conn = psycopg.connect(self.dsn, application_name="devdiag-sync-lock")
+        c.execute("SET idle_in_transaction_session_timeout = 0")
+        c.execute("INSERT INTO devdiag.sync_run_lock (source_id) VALUES (%s) ON CONFLICT DO NOTHING", (source_id,))
+        c.commit()
+        try:
+            c.execute("SELECT 1 FROM devdiag.sync_run_lock WHERE source_id = %s FOR UPDATE NOWAIT", (source_id,))
+        except psycopg.errors.LockNotAvailable:
+            c.rollback()
+            raise BusyError("another sync of this source is running (it holds the source's row of "
+                            "devdiag.sync_run_lock); try again later") from None
 
     # -- runs -----------------------------------------------------------------
     def land_runs(self, batch: Batch, source: dict, privacy: Privacy, counts: Counts) -> None:
@@ -974,7 +1066,7 @@ class Warehouse:
                         read += len(rows)
                         for row in rows:
                             try:
-                                cp.write_row(check_fix_row(row))
+                                cp.write_row(check_fix_row(row, self.limits))
                             except Reject as exc:
                                 rejects.append((describe_tenant(row[2]), "fix_outcome", row[0],
                                                 privacy.raw_row(FIX_COLUMNS, row), str(exc)))
@@ -1020,10 +1112,12 @@ class Warehouse:
                 + self._apply_pairs(source_id, seen_at, mid + 1, hi, rejects))
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection is best effort
-            pass
+        for conn in (self.conn, self.lock_conn):
+            try:
+                if conn is not None:
+                    conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection is best effort
+                pass
 
 
 def describe_tenant(value) -> str:
@@ -1178,7 +1272,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
             total = store.one("SELECT count(*) FROM diag_run WHERE id > ?", (after,))[0]
         bar = progress_bar(total, cfg.progress)
         counts = Counts()
-        checker = RunChecker(privacy)
+        checker = RunChecker(privacy, wh.row_limits(), wh.newest_allowed_ts())
         producer = Producer(store, checker, after, cfg.batch_rows)
         producer.start()
         try:
@@ -1206,7 +1300,8 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
     except wh.psycopg.errors.LockNotAvailable as exc:
         raise BusyError(f"a warehouse table stayed locked: {exc.diag.message_primary}") from None
     except wh.psycopg.errors.InsufficientPrivilege as exc:
-        raise DevdiagError(f"the warehouse role lacks a privilege: {exc.diag.message_primary}") from None
+        raise DevdiagError(f"the warehouse role lacks a privilege: {exc.diag.message_primary} "
+                           "(the sync's login must be a member of devdiag_syncer)") from None
     except wh.psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if wh.conn.broken:

@@ -5,6 +5,8 @@
 -- the caller is the session's SET ROLE, else the login. Policies use
 -- tenant = ANY ((SELECT devdiag.allowed_tenants())::text[]): an init plan, run
 -- once per query, not per row (without the cast, ANY would read a subquery).
+-- A grant counts only while its role has the OID and the name it was granted
+-- under, so a dropped role's grant never passes to another role.
 CREATE OR REPLACE FUNCTION devdiag.allowed_tenants()
 RETURNS text[]
 LANGUAGE sql
@@ -16,6 +18,8 @@ AS $$
     FROM devdiag.tenant_grant AS g
     WHERE
         pg_has_role(coalesce(nullif(current_setting('role'), 'none'), session_user)::name, g.grantee, 'USAGE')
+        -- the role granted, not a later role that reuses its OID
+        AND pg_get_userbyid(g.grantee) = g.grantee_name
         AND g.tenant = coalesce(nullif(current_setting('app.current_tenant', TRUE), ''), g.tenant)
 $$;
 

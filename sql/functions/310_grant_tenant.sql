@@ -19,15 +19,15 @@ BEGIN
         RAISE EXCEPTION 'devdiag.grant_tenant: role % does not exist', quote_ident(p_role)
             USING ERRCODE = 'undefined_object';
     END IF;
-    IF p_role IN ('devdiag_owner', 'devdiag_writer', 'devdiag_reader', 'devdiag_analyst', 'devdiag_monitor') THEN
+    IF p_role IN ('devdiag_owner', 'devdiag_writer', 'devdiag_syncer', 'devdiag_reader', 'devdiag_analyst', 'devdiag_monitor') THEN
         RAISE EXCEPTION 'devdiag.grant_tenant: % is a shared group role; every member would read tenant %',
             p_role, quote_literal(p_tenant)
             USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Grant the tenant to the login, or to a tenant group role that its logins are members of.';
     END IF;
     -- Rows of dropped roles match nobody; keep the table readable.
-    DELETE FROM devdiag.tenant_grant AS g WHERE NOT EXISTS (SELECT FROM pg_roles AS r WHERE r.oid = g.grantee);
-    INSERT INTO devdiag.tenant_grant (grantee, tenant) VALUES (v_role, p_tenant)
+    DELETE FROM devdiag.tenant_grant AS g WHERE pg_get_userbyid(g.grantee) IS DISTINCT FROM g.grantee_name;
+    INSERT INTO devdiag.tenant_grant (grantee, grantee_name, tenant) VALUES (v_role, p_role, p_tenant)
     ON CONFLICT ON CONSTRAINT tenant_grant_pkey DO NOTHING;
     RETURN FOUND;
 END;

@@ -15,7 +15,7 @@ BEGIN
         RAISE EXCEPTION 'devdiag.revoke_tenant: role % does not exist', quote_ident(p_role)
             USING ERRCODE = 'undefined_object';
     END IF;
-    DELETE FROM devdiag.tenant_grant AS g WHERE NOT EXISTS (SELECT FROM pg_roles AS r WHERE r.oid = g.grantee);
+    DELETE FROM devdiag.tenant_grant AS g WHERE pg_get_userbyid(g.grantee) IS DISTINCT FROM g.grantee_name;
     DELETE FROM devdiag.tenant_grant AS g WHERE g.grantee = v_role AND g.tenant = p_tenant;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n > 0;

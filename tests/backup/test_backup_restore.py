@@ -307,3 +307,19 @@ def test_backup_without_a_warehouse_says_so(pg, tmp_path, cli):
         assert not any(tmp_path.iterdir())
     finally:
         pg.drop(name)
+
+
+@pytest.mark.parametrize("fmt", ["directory", "custom"])
+def test_backup_files_are_private_to_their_owner_whatever_the_umask(pg, loaded_db, tmp_path, fmt):
+    """Under umask 022 every file of a backup set is 0600 and every folder 0700 (the dump holds every tenant)."""
+    old = os.umask(0o022)
+    try:
+        set_dir = backup_mod.backup(pg.dsn(loaded_db), tmp_path / "backups", fmt=fmt, jobs=2, quiet=True)
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(tmp_path)): p.stat().st_mode & 0o777
+             for p in [tmp_path / "backups", set_dir, *set_dir.rglob("*")]}
+    assert {"roles.sql", "manifest.json"} <= {Path(p).name for p in modes}
+    wrong = {p: oct(m) for p, m in modes.items()
+             if m != (0o700 if (tmp_path / p).is_dir() else 0o600)}
+    assert wrong == {}

@@ -12,6 +12,7 @@ import pytest
 from devdiag_warehouse import migrate as migrate_mod
 from devdiag_warehouse.config import DevdiagError
 from devdiag_warehouse.migrate import Migrator
+from tests.commands import command, error_lines
 
 
 def run(dsn: str, command: str = "apply", **kw) -> str:
@@ -179,7 +180,7 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
 def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, table, view, source, triggers):
     """A step adding a rollup kept by triggers on another rollup: make migrate attaches them and fills it, once."""
     dsn = pg.dsn(fresh_db)
-    for _ in range(8):
+    for _ in range(60):  # every step after it is rolled back first
         if step in run(dsn, "rollback"):
             break
     else:
@@ -277,3 +278,22 @@ def test_a_login_outside_devdiag_owner_is_told_the_grant_and_nothing_is_applied(
         with psycopg.connect(pg.superuser_dsn(), autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS outsider_db WITH (FORCE)")
             conn.execute("DROP ROLE IF EXISTS outsider")
+
+
+def migrate_cli(dsn: str, *args: str, env: dict | None = None, timeout: float = 90):
+    import os
+    import subprocess
+
+    return subprocess.run([*command("migrate"), *args, "--dsn", dsn],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_migrate_waiting_past_its_lock_wait_stops_naming_the_lock(pg, fresh_db):
+    """While another session holds devdiag_meta.migrate_lock, a run gives up after DEVDIAG_MIGRATE_LOCK_WAIT, in one line."""
+    with psycopg.connect(pg.dsn(fresh_db)) as holder:
+        holder.execute("SELECT 1 FROM devdiag_meta.migrate_lock FOR UPDATE")
+        res = migrate_cli(pg.dsn(fresh_db), "apply", env={"DEVDIAG_MIGRATE_LOCK_WAIT": "1"})
+        assert res.returncode == 2 and len(error_lines(res.stderr)) == 1, res.stderr
+        assert "has held the migrate lock for 1 s" in res.stderr
+    res = migrate_cli(pg.dsn(fresh_db), "apply", env={"DEVDIAG_MIGRATE_LOCK_WAIT": "1"})
+    assert res.returncode == 0, res.stderr

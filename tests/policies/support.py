@@ -33,6 +33,7 @@ NON_TENANT_TABLES = {
     "settings": "operational knobs (retention, evidence keys, learning parameters)",
     "tenant_grant": "the role-to-tenant mapping itself; no role but the owner has any privilege on it",
     "sync_source": "one row per SQLite store and its watermark (sync)",
+    "sync_run_lock": "one row per SQLite store, locked while a sync of it runs",
     "job_log": "counts per maintenance job run (retention)",
 }
 

@@ -27,6 +27,8 @@ from tests.policies.support import (
 # Functions a reader may execute that take arguments: how the attacker calls them.
 CALLS_WITH_ARGUMENTS = {
     "utc_day": "SELECT devdiag.utc_day(now())",
+    "row_limit": "SELECT devdiag.row_limit('tenant')",
+    "longest_problem_code": """SELECT devdiag.longest_problem_code('["CSP"]')""",
 }
 
 

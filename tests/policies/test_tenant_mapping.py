@@ -107,6 +107,27 @@ def test_a_new_role_reusing_a_dropped_roles_name_inherits_none_of_its_tenants(pg
         drop_role(dba, name)
 
 
+def test_a_grant_whose_role_no_longer_has_its_name_counts_for_nobody(pg, sec_db, dba, connect_as):
+    """A grant is kept by OID and name: a grant row naming another role for the same OID (what a restore of a
+    dropped role's bare OID produces) gives that role nothing, and grant_tenant clears it."""
+    name = f"t_sec_{uuid.uuid4().hex[:8]}_heir"
+    try:
+        create_login(dba, name, ["devdiag_reader"])
+        with psycopg.connect(pg.superuser_dsn(sec_db), autocommit=True) as su:
+            su.execute("""INSERT INTO devdiag.tenant_grant (grantee, grantee_name, tenant)
+                          VALUES (%s::regrole, 'a_dropped_role', %s)""", (name, TENANT_B))
+        conn = connect_as(name)
+        assert tenants_of(conn, "diag_run") == set()
+        dba.execute("SELECT devdiag.grant_tenant(%s, %s)", (name, TENANT_A))
+        assert tenants_of(conn, "diag_run") == {TENANT_A}
+        with psycopg.connect(pg.superuser_dsn(sec_db)) as su:
+            assert su.execute("SELECT count(*) FROM devdiag.tenant_grant WHERE grantee_name = 'a_dropped_role'"
+                              ).fetchone() == (0,)
+    finally:
+        dba.execute("SELECT devdiag.revoke_tenant(%s, %s)", (name, TENANT_A))
+        drop_role(dba, name)
+
+
 @pytest.mark.parametrize(("role", "tenant", "error"), [
     ("devdiag_reader", TENANT_A, psycopg.errors.InvalidParameterValue),
     ("devdiag_analyst", TENANT_A, psycopg.errors.InvalidParameterValue),

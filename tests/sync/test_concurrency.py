@@ -8,11 +8,10 @@ import sqlite3
 import time
 
 import psycopg
+import pytest
 
 from tests.commands import error_lines
 from tests.sync.sync_support import query, run_row, start_sync
-
-LOCK_CLASS = 72_364_004  # devdiag_warehouse.sync.LOCK_CLASS
 
 
 def test_sync_reads_a_snapshot_while_a_writer_holds_a_write_transaction(store, warehouse, sync):
@@ -104,8 +103,8 @@ def test_a_second_sync_of_the_same_source_exits_busy_without_writing(store, ware
     sync(s, warehouse, "--source", "shared", "--quiet")
     s.add_runs([run_row(i) for i in range(5, 8)])
     (source_id,), = query(warehouse, "SELECT id FROM devdiag.sync_source WHERE name = 'shared'")
-    with psycopg.connect(warehouse, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, source_id))
+    with psycopg.connect(warehouse) as holder:
+        holder.execute("SELECT 1 FROM devdiag.sync_run_lock WHERE source_id = %s FOR UPDATE", (source_id,))
         res = sync(s, warehouse, "--source", "shared", rc=3)
         assert "another sync of this source is running" in res.stderr
         assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(5,)]
@@ -172,3 +171,30 @@ def test_a_warehouse_that_keeps_deadlocking_makes_the_sync_exit_busy(store, pg, 
     assert "kept rolling the sync back" in res.stderr and len(error_lines(res.stderr)) == 1
     assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(5,)]
     assert query(warehouse, "SELECT count(*) FROM devdiag.fix_outcome") == [(0,)]
+
+
+def test_a_hostile_login_cannot_keep_a_source_from_syncing(store, pg, warehouse, sync):
+    """Any login may take advisory locks, so the sync takes none: with every advisory key a hostile login
+    could guess held, the sync runs; the row lock it uses instead is refused to that login."""
+    dbname = warehouse.split("/")[3].split("?")[0]
+    s = store()
+    s.add_runs([run_row(i) for i in range(5)])
+    sync(s, warehouse, "--source", "shared", "--quiet")
+    s.add_runs([run_row(i) for i in range(5, 8)])
+    (source_id,), = query(warehouse, "SELECT id FROM devdiag.sync_source WHERE name = 'shared'")
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
+        su.execute("DROP ROLE IF EXISTS hostile_t")
+        su.execute("CREATE ROLE hostile_t LOGIN IN ROLE devdiag_writer")
+    try:
+        with psycopg.connect(pg.dsn(dbname, "hostile_t"), autocommit=True) as hostile:
+            # advisory keys naming this source, and a few more
+            hostile.execute("SELECT pg_advisory_lock(72364004, %s)", (source_id,))
+            hostile.execute("SELECT pg_advisory_lock(k) FROM generate_series(7236111000, 7236111002) AS k")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with hostile.transaction():
+                    hostile.execute("SELECT 1 FROM devdiag.sync_run_lock FOR UPDATE")
+            res = sync(s, warehouse, "--source", "shared", "--quiet")
+            assert "3 landed" in res.stdout
+    finally:
+        with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
+            su.execute("DROP ROLE hostile_t")

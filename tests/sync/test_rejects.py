@@ -41,8 +41,17 @@ BAD_RUNS = [
     # Refused by PostgreSQL itself (Python's JSON parser accepts both): found by
     # halving the batch until the row is isolated, the rest of the batch lands.
     ("lone surrogate in problems", dict(problems='["\\ud800"]'), "refused by the warehouse"),
+    # Over the warehouse's row limits (devdiag.row_limit, the same definition its checks use):
+    # without them such rows fail inside a rollup's key and stop every later sync.
     ("tenant too long for an index", dict(tenant="".join(digest(str(i)) for i in range(150))),
-     "refused by the warehouse"),
+     "tenant is 9600 bytes, over the warehouse's limit of 128"),
+    ("tenant one byte over the limit", dict(tenant="t" * 127 + "é"), "tenant is 129 bytes"),
+    ("problem code of 4,000 characters", dict(problems=json.dumps(["CSP", "P" * 4000])),
+     "problem code is 4000 bytes, over the warehouse's limit of 256"),
+    ("env_fp of 4 kB", dict(env_fp="e" * 4096), "env_fp is 4096 bytes, over the warehouse's limit of 512"),
+    ("evidence over 32 kB", dict(evidence=json.dumps({"csp": "x" * 40_000})),
+     "over the warehouse's limit of 32768"),
+    ("ts far in the future", dict(ts=4_102_444_800), "ts 2100-01-01T00:00:00+00:00 is in the future"),
 ]
 
 
@@ -136,7 +145,10 @@ BAD_FIXES = [
     ("NUL in notes", dict(notes="a\x00b"), "NUL"),
     # Refused by PostgreSQL (the pair's unique index): isolated by halving, the other pairs land.
     ("problem_code too long for an index", dict(problem_code="".join(digest(str(i)) for i in range(150))),
-     "refused by the warehouse"),
+     "problem_code is 9600 bytes, over the warehouse's limit of 256"),
+    ("fix_code over the limit", dict(fix_code="F" * 257), "fix_code is 257 bytes, over the warehouse's limit of 256"),
+    ("env_fp of 4 kB", dict(env_fp="e" * 4096), "env_fp is 4096 bytes, over the warehouse's limit of 512"),
+    ("tenant over the limit", dict(tenant="t" * 129), "tenant is 129 bytes, over the warehouse's limit of 128"),
 ]
 
 
@@ -155,7 +167,7 @@ def test_bad_fix_outcome_is_rejected_and_the_others_land(store, warehouse, sync,
     (table, sqlite_id, got_reason, raw), = query(
         warehouse, "SELECT table_name, sqlite_id, reason, raw_row FROM devdiag.sync_reject")
     assert (table, sqlite_id) == ("fix_outcome", bad_id) and reason in got_reason
-    assert json.loads(raw)["tenant"] == "acme"
+    assert json.loads(raw)["tenant"] == {**cols, **bad}["tenant"]
     # The bad row is still in the store: the next sync knows the reject and says nothing new.
     sync(s, warehouse, "--quiet", rc=0)
     assert query(warehouse, "SELECT count(*) FROM devdiag.sync_reject") == [(1,)]
@@ -199,3 +211,42 @@ def test_a_failing_trigger_stops_the_sync_instead_of_rejecting_good_rows(store, 
         conn.execute("DROP TRIGGER sync_guard ON devdiag.diag_run")
     res = sync(s, warehouse, "--quiet")
     assert "50 landed" in res.stdout
+
+
+def test_the_sync_takes_its_limits_from_the_warehouse(store, pg, warehouse, sync):
+    """The sync applies devdiag.row_limit as the warehouse defines it: lowered there, the sync follows."""
+    import psycopg
+
+    dbname = warehouse.split("/")[3].split("?")[0]
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
+        body = conn.execute("SELECT pg_get_functiondef('devdiag.row_limit(text)'::regprocedure)").fetchone()[0]
+        conn.execute(body.replace("THEN 128", "THEN 10"))
+    s = store()
+    s.add_runs([run_row(0, tenant="t" * 10), run_row(1, tenant="t" * 11)])
+    res = sync(s, warehouse, "--quiet", rc=1)
+    assert "1 landed" in res.stdout
+    assert [r[0] for r in query(warehouse, "SELECT reason FROM devdiag.sync_reject")] == [
+        "tenant is 11 bytes, over the warehouse's limit of 10 (devdiag.row_limit)"]
+
+
+def test_an_odd_length_hex_target_is_hashed_like_any_raw_target(store, warehouse, sync):
+    """A target of 33 hex digits is no digest (the tables require whole bytes): it lands as its SHA-256."""
+    s = store()
+    odd = "a" * 33
+    s.add_runs([run_row(0, target=odd), run_row(1, target="A" * 64)])
+    sync(s, warehouse, "--quiet")
+    assert query(warehouse, "SELECT target_hash FROM devdiag.diag_run ORDER BY source_run_id") == [
+        (digest(odd),), ("a" * 64,)]
+
+
+def test_a_run_the_future_trigger_refuses_counts_as_the_rows_fault(warehouse):
+    """Should the warehouse's clock disagree with the sync's check, its trigger's refusal is filed as a reject
+    (it names diag_run and its rule like a constraint), not taken for a fault that stops the sync."""
+    import psycopg
+
+    from devdiag_warehouse import sync as sync_mod
+    with psycopg.connect(warehouse) as conn:
+        with pytest.raises(psycopg.errors.CheckViolation) as exc:
+            conn.execute("""INSERT INTO devdiag.diag_run (ts, tenant, target_hash)
+                            VALUES (now() + interval '1 day', 'acme', repeat('ab', 32))""")
+    assert sync_mod.caused_by_rows(exc.value, sync_mod.RUN_TABLES)

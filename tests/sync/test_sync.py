@@ -284,19 +284,22 @@ def test_a_file_that_is_not_a_devdiag_store_is_refused(warehouse, tmp_path):
     assert res.returncode == 2 and "not a DevDiag learning store" in res.stderr
 
 
-def test_writer_role_login_can_sync(store, pg, warehouse, sync):
-    """The sync needs only devdiag_writer: a login in that group syncs runs, outcomes and rejects."""
+def test_sync_role_login_can_sync_and_a_plain_writer_cannot(store, pg, warehouse, sync):
+    """The sync needs only devdiag_syncer: a login in it syncs runs, outcomes and rejects; a login in
+    devdiag_writer alone stops with status 2 and one line naming devdiag_syncer."""
     dbname = warehouse.split("/")[3].split("?")[0]
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'devdiag_writer'").fetchone():
-            pytest.skip("the writer group role is not in this tree")
         conn.execute("DROP ROLE IF EXISTS sync_login_t")
-        conn.execute("CREATE ROLE sync_login_t LOGIN IN ROLE devdiag_writer")
+        conn.execute("DROP ROLE IF EXISTS writer_login_t")
+        conn.execute("CREATE ROLE sync_login_t LOGIN IN ROLE devdiag_syncer")
+        conn.execute("CREATE ROLE writer_login_t LOGIN IN ROLE devdiag_writer")
     try:
         s = store()
         s.add_runs([run_row(i) for i in range(3)])
         s.add_raw_run(ts=T0, tenant="acme", target_hash=digest("x"), problems="[", evidence="{}")
         s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 2, 0.5)
+        res = sync(s, pg.dsn(dbname, "writer_login_t"), "--quiet", rc=2)
+        assert len(res.stderr.strip().splitlines()) == 1 and "devdiag_syncer" in res.stderr
         res = sync(s, pg.dsn(dbname, "sync_login_t"), "--quiet", rc=1)
         assert "3 landed" in res.stdout and "1 new rejects" in res.stdout
         s.credit("acme", "XFO_DENY", "xfo.remove_header", "env-1", 1, 0.5)
@@ -304,9 +307,10 @@ def test_writer_role_login_can_sync(store, pg, warehouse, sync):
         assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(3,)]
     finally:
         with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as conn:
-            conn.execute("REASSIGN OWNED BY sync_login_t TO devdiag")
-            conn.execute("DROP OWNED BY sync_login_t")
-            conn.execute("DROP ROLE sync_login_t")
+            for login in ("sync_login_t", "writer_login_t"):
+                conn.execute(f"REASSIGN OWNED BY {login} TO devdiag")
+                conn.execute(f"DROP OWNED BY {login}")
+                conn.execute(f"DROP ROLE {login}")
 
 
 def test_resync_from_start_skips_runs_already_landed_or_archived(store, warehouse, sync):
@@ -390,3 +394,19 @@ def test_support_lowered_at_the_source_is_subtracted_never_below_zero(store, war
     a.conn.execute("UPDATE fix_outcome SET support = 0 WHERE id = ?", (fa,))
     sync(a, warehouse, "--source", "a")
     assert query(warehouse, "SELECT support FROM devdiag.fix_outcome") == [(0,)]
+
+
+def test_a_damaged_store_is_one_line_and_exit_2(store, warehouse, sync):
+    """A store whose table pages are corrupt stops the sync with status 2 and one line naming the damage."""
+    s = store()
+    s.add_runs([run_row(i, evidence={"csp": "x" * 200}) for i in range(2_000)])
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = s.conn.execute("PRAGMA page_size").fetchone()[0]
+    s.close()
+    with open(s.path, "r+b") as fh:
+        # Keep the header, the schema and the first runs; scramble table pages further in.
+        fh.seek(60 * page)
+        fh.write(bytes((i * 7 + 3) % 256 for i in range(40 * page)))
+    res = sync(s, warehouse, "--quiet", rc=2)
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert f"SQLite store {s.path} is damaged" in res.stderr
