@@ -107,8 +107,9 @@ BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
     FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(a_tenant) AS t (tenant) ORDER BY 1) AS l;
 
-    -- Archived runs rarely reach the recent past: skip probing the archive then.
-    SELECT max(x.ts) INTO v_archive_max FROM devdiag.diag_run_archive AS x;
+    -- Archived runs rarely reach the recent past: skip probing the archive then
+    -- (an upper bound from the archive's partitions, not a scan).
+    v_archive_max := devdiag.run_ts_ceiling('devdiag.diag_run_archive');
 
     -- The stored episodes not ended before t0: replaced below if they differ;
     -- those begun before t0 seed the replay. (OFFSET 0 keeps the planner on one
