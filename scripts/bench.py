@@ -18,8 +18,9 @@
 4. Per query in ``sql/queries/`` and per Tableau dashboard query: the median
    latency on the rollup-backed views and on the ``v_ref_*`` views computed from
    raw runs, side by side with the ratio, and whether both gave the same rows.
-5. The time to archive the oldest day with ``devdiag.archive_runs_batch``
-   (committing per batch, as the retention job does).
+5. The time to archive one UTC day (``devdiag.archive_run_day``: DETACH and
+   ATTACH of its partition) and to purge it (``devdiag.purge_archive_day``),
+   one transaction each, as the retention job does.
 
 Writes ``bench/results/latest.md`` and ``latest.json`` (``--out`` elsewhere).
 """
@@ -361,42 +362,45 @@ def freshness(conn, dsn: str, work: Path, postmaster: int | None) -> dict:
 
 
 def archive_one_day(conn, days: int) -> dict:
-    """Move the oldest runs, as many as an average day holds, with the retention job's batch function.
+    """Archive one UTC day of runs, then purge it, with the retention job's day functions, one transaction each.
 
     The generated history thins out towards its start, so its first UTC day is
-    not typical; the cutoff is set where an average day's worth of the oldest
-    runs ends. Commits per batch, as the retention job does.
+    not typical: the day moved is the oldest whose run count reaches the
+    average day's (live runs / days). The archive is a DETACH and ATTACH of
+    the day's partition, so no view may change; the purge drops the day and
+    takes its runs out of the rollups.
     """
-    exists = conn.execute("SELECT to_regprocedure('devdiag.archive_runs_batch(integer, timestamp with time zone)')"
-                          ).fetchone()[0]
+    exists = conn.execute("SELECT to_regprocedure('devdiag.archive_run_day(date)')").fetchone()[0]
     if exists is None:
-        return {"note": "skipped: devdiag.archive_runs_batch does not exist"}
+        return {"note": "skipped: devdiag.archive_run_day does not exist"}
     total = conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0]
     per_day = max(1, total // days)
-    cutoff = conn.execute("SELECT ts FROM devdiag.diag_run ORDER BY ts OFFSET %s LIMIT 1", (per_day,)).fetchone()[0]
-    batch = conn.execute("SELECT (devdiag.setting('retention_batch_size'))::integer").fetchone()[0] or 10_000
+    day = conn.execute(
+        """SELECT d.day FROM (SELECT (ts AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM devdiag.diag_run
+                              GROUP BY 1) AS d
+           WHERE d.n >= %s ORDER BY d.day LIMIT 1""", (per_day,)).fetchone()
+    if day is None:
+        return {"note": "skipped: no day holds an average day's runs"}
+    day = day[0]
+    conn.execute("SELECT devdiag.ensure_run_partitions(%s, %s)", (day, day))
+    conn.commit()
     snapshot = ("SELECT (SELECT sum(runs) FROM devdiag.v_problem_counts), (SELECT count(*) FROM devdiag.v_ttr_episodes), "
                 "(SELECT sum(total_runs) FROM devdiag.v_env_diversity), "
                 "(SELECT sum(problem_runs) FROM devdiag.v_tenant_health)")
     before = conn.execute(snapshot).fetchone()
     conn.commit()
-    moved, batches, longest = 0, 0, 0.0
-    started = time.perf_counter()
-    while True:
-        t = time.perf_counter()
-        n = conn.execute("SELECT devdiag.archive_runs_batch(%s, %s)", (batch, cutoff)).fetchone()[0]
-        conn.commit()
-        longest = max(longest, (time.perf_counter() - t) * 1000)
-        moved += n
-        batches += 1
-        if n == 0:
-            break
-    total_s = time.perf_counter() - started
+    t = time.perf_counter()
+    moved = conn.execute("SELECT devdiag.archive_run_day(%s)", (day,)).fetchone()[0]
+    conn.commit()
+    archive_ms = (time.perf_counter() - t) * 1000
     after = conn.execute(snapshot).fetchone()
-    return {"day": f"oldest {per_day:,} runs (live runs / {days} days), up to {cutoff:%Y-%m-%d %H:%M} UTC",
-            "runs_moved": moved, "batches": batches, "batch_size": batch, "table_runs": total,
-            "seconds": round(total_s, 3), "longest_batch_ms": round(longest, 1),
-            "runs_per_s": round(moved / total_s) if total_s else None, "views_unchanged": before == after}
+    conn.commit()
+    t = time.perf_counter()
+    purged = conn.execute("SELECT devdiag.purge_archive_day(%s)", (day,)).fetchone()[0]
+    conn.commit()
+    purge_ms = (time.perf_counter() - t) * 1000
+    return {"day": f"{day:%Y-%m-%d} (UTC)", "runs_moved": moved, "runs_purged": purged, "table_runs": total,
+            "archive_ms": round(archive_ms, 1), "purge_ms": round(purge_ms, 1), "views_unchanged": before == after}
 
 
 # -- report -------------------------------------------------------------------------------
@@ -463,14 +467,12 @@ def render(res: dict) -> str:
         lines.append(f"| {q['name']}{note} | {fmt_ms(q['rollup_median_ms'])} | {fmt_ms(q.get('ref_median_ms'))} | "
                      f"{ratio} | {same} | {verdict(q)} |")
     ar = res["archive"]
-    lines += ["", "## Archiving one day of runs (devdiag.archive_runs_batch, commit per batch)", ""]
+    lines += ["", "## One UTC day: archive (DETACH/ATTACH) and purge (DROP), one transaction each", ""]
     if "runs_moved" in ar:
-        lines += ["| runs | runs moved | batches | total | longest batch | views unchanged |",
+        lines += ["| day | runs in diag_run | runs in the day | archive | purge | views unchanged by the archive |",
                   "|---|---:|---:|---:|---:|---|",
-                  f"| {ar['day']} | {ar['runs_moved']:,} | "
-                  f"{ar['batches']} calls of up to {ar['batch_size']:,} (the last finds none) | "
-                  f"{ar['seconds']:.2f} s | {fmt_ms(ar['longest_batch_ms'])} | "
-                  f"{'yes' if ar['views_unchanged'] else '**no**'} |"]
+                  f"| {ar['day']} | {ar['table_runs']:,} | {ar['runs_moved']:,} | {fmt_ms(ar['archive_ms'])} | "
+                  f"{fmt_ms(ar['purge_ms'])} | {'yes' if ar['views_unchanged'] else '**no**'} |"]
     else:
         lines.append(ar.get("note", ""))
     lines += ["", f"Phases: generate {res['timings']['generate_s']:.0f} s, sync {ing['wall_s']:.0f} s, "
