@@ -73,7 +73,7 @@ FRESH_CODE = "BENCH_FRESHNESS_PROBE"
 def as_reference(sql: str) -> str:
     """The same query over the raw-data reference views."""
     for view, ref in REFERENCE.items():
-        sql = re.sub(rf"\bdevdiag\.{view}\b", f"devdiag.{ref}", sql)
+        sql = re.sub(rf"\bdevdiag\.{view}\b", f"devdiag_ref.{ref}", sql)
     return sql
 
 

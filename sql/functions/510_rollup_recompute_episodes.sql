@@ -1,6 +1,6 @@
 -- Why: an episode depends only on the runs of its own target, and a changed
 -- run can only change what follows it. So for each target a statement touched
--- the state machine of devdiag.ttr_episodes() is replayed from the earliest
+-- the state machine of devdiag_ref.ttr_episodes() is replayed from the earliest
 -- changed ts only, seeded with the episodes open just before it, and only the
 -- episodes that differ are deleted and inserted. One ordered query feeds all
 -- targets at once; the loop keeps its state in arrays (the reference keeps it

@@ -158,7 +158,7 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
         only = conn.execute("""
             SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_problem_episodes
             EXCEPT ALL
-            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_ref_problem_episodes
+            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag_ref.v_ref_problem_episodes
         """).fetchall()
         assert only == []
         assert conn.execute("SELECT max(episode_no) FROM devdiag.v_problem_episodes").fetchone()[0] >= 4
@@ -173,7 +173,7 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
 def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, table, view, source, triggers):
     """A step adding a rollup kept by triggers on another rollup: make migrate attaches them and fills it, once."""
     dsn = pg.dsn(fresh_db)
-    for _ in range(8):
+    for _ in range(12):
         if step in run(dsn, "rollback"):
             break
     else:
@@ -185,8 +185,8 @@ def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, 
     out = run(dsn)
     assert f"applying {step}" in out
     ref = view.replace("v_", "v_ref_", 1)
-    same = f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag.{ref}"  # noqa: S608
-    same_back = f"SELECT * FROM devdiag.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}"  # noqa: S608
+    same = f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag_ref.{ref}"  # noqa: S608
+    same_back = f"SELECT * FROM devdiag_ref.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}"  # noqa: S608
     attached = "SELECT tgname, xmin::text FROM pg_trigger WHERE tgname LIKE %s ORDER BY 1"
     with psycopg.connect(dsn) as conn:
         assert conn.execute(f"SELECT {source} FROM devdiag.{view}").fetchone()[0] >= 8  # noqa: S608
@@ -213,9 +213,10 @@ def test_reattaching_the_episode_day_trigger_counts_the_resolved_days_once(pg, f
         conn.execute("DROP TRIGGER episode_day_after_update ON devdiag.rollup_ttr_episode")
     run(dsn)
     with psycopg.connect(dsn) as conn:
-        for a, b in (("v_tenant_daily", "v_ref_tenant_daily"), ("v_episode_days", "v_ref_episode_days")):
+        for a, b in (("devdiag.v_tenant_daily", "devdiag_ref.v_ref_tenant_daily"),
+                     ("devdiag.v_episode_days", "devdiag_ref.v_ref_episode_days")):
             for x, y in ((a, b), (b, a)):
-                assert conn.execute(f"SELECT * FROM devdiag.{x} EXCEPT ALL SELECT * FROM devdiag.{y}").fetchall() == []  # noqa: S608
+                assert conn.execute(f"SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y}").fetchall() == []  # noqa: S608
 
 
 def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(pg, fresh_db):
@@ -269,7 +270,7 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
         assert new_id > top_id
         conn.commit()
     # and back: the rollback restores plain tables with the same rows
-    assert "0060_partition_runs_by_day" in run(dsn, "rollback")
+    assert any("0060_partition_runs_by_day" in run(dsn, "rollback") for _ in range(3))
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
         assert conn.execute(runs.format("diag_run_archive")).fetchall() == arch
