@@ -29,7 +29,15 @@ BEGIN
         RAISE EXCEPTION 'archive_run_day: the day must be a finite date, not %', coalesce(p_day::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Locks in one order for every mover and partition maker: the mover's
+    -- lock, the partition makers' locks (run_partition_for_day), then
+    -- diag_run itself, before any partition is touched; a writer holding
+    -- diag_run and waiting for a partition this transaction locked would
+    -- otherwise deadlock with it.
     PERFORM pg_catalog.pg_advisory_xact_lock(7236113, 0);
+    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run'::regclass::oid::integer);
+    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
+    LOCK TABLE devdiag.diag_run IN ACCESS EXCLUSIVE MODE;
     v_live := to_regclass(format('devdiag_part.%I', 'diag_run' || v_suffix));
     IF v_live IS NULL THEN
         RETURN 0;
@@ -41,7 +49,6 @@ BEGIN
         v_arch := devdiag.run_partition_for_day('devdiag.diag_run_archive', p_day);
     END IF;
     -- Names below come from regclass values, %I and %L only.
-    EXECUTE format('LOCK TABLE devdiag.diag_run, %s IN ACCESS EXCLUSIVE MODE', v_live);
     EXECUTE format('SELECT count(*) FROM %s', v_live) INTO n;
 
     IF v_arch IS NULL THEN
