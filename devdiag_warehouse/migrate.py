@@ -312,22 +312,23 @@ class Migrator:
     def drop_views(self, conn) -> None:
         from psycopg import sql
 
-        views = [r[0] for r in conn.execute(
-            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE n.nspname = 'devdiag' AND c.relkind IN ('v', 'm') ORDER BY 1"""
-        ).fetchall()]
+        views = conn.execute(
+            """SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname IN ('devdiag', 'devdiag_ref') AND c.relkind IN ('v', 'm') ORDER BY 1, 2"""
+        ).fetchall()
         if views:
-            # One statement: dependencies among our own views are fine, anything
-            # outside devdiag that depends on them makes this fail loudly.
+            # One statement: dependencies among our own views (the reference
+            # views of devdiag_ref read those of devdiag) are fine, anything
+            # else that depends on them makes this fail loudly.
             conn.execute(sql.SQL("DROP VIEW {}").format(
-                sql.SQL(", ").join(sql.Identifier("devdiag", v) for v in views)))
+                sql.SQL(", ").join(sql.Identifier(n, v) for n, v in views)))
 
     def objects_fingerprint(self, conn) -> str:
         """What sql/ creates, as the catalog holds it: views, functions and policies of devdiag."""
         return conn.execute(
             """SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
                    SELECT 'v:' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = 'devdiag' AND c.relkind IN ('v', 'm')
+                   WHERE n.nspname IN ('devdiag', 'devdiag_ref') AND c.relkind IN ('v', 'm')
                    UNION ALL
                    SELECT 'f:' || p.oid::regprocedure::text FROM pg_proc p
                    JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'devdiag'

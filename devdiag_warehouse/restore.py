@@ -31,6 +31,7 @@ import argparse
 import io
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -93,6 +94,23 @@ def create_database(dsn: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         except psycopg.Error as exc:
             raise DevdiagError(f"cannot create database {dbname}: {first_line(exc)}") from None
+
+
+# pg_restore --clean drops the constraints of a partition one by one, which
+# PostgreSQL refuses for those its parent's keys gave it: the partitioned run
+# tables go first (with their partitions), in the same transaction.
+DROP_PARTITIONED_RUNS = "DROP TABLE IF EXISTS devdiag.diag_run, devdiag.diag_run_archive CASCADE;\n"
+
+
+def restore_over(bindir: Path, args: list[str], dsn: str) -> None:
+    """pg_restore --clean as a script, run by psql in one transaction after dropping the partitioned tables."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "restore.sql"
+        pre = Path(tmp) / "pre.sql"
+        pre.write_text(DROP_PARTITIONED_RUNS, encoding="utf-8")
+        run_tool(bindir / "pg_restore", [*args[:-1], f"--file={script}", args[-1]], what="pg_restore")
+        run_tool(bindir / "psql", ["-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                                   f"--file={pre}", f"--file={script}"], dsn=dsn, what="pg_restore (psql)")
 
 
 def run_sql_file(dsn: str, path: Path, what: str) -> None:
@@ -269,14 +287,17 @@ def restore(source: Path, dsn: str, clean: bool = False, jobs: int = 2, create: 
     # loaded before pg_restore enables RLS, so COPY is not affected.
     args = ["--exit-on-error", "--no-password", "--enable-row-security"]
     if clean:
-        args += ["--clean", "--if-exists", "--single-transaction"]
+        args += ["--clean", "--if-exists"]
     elif jobs > 1:
         args.append(f"--jobs={jobs}")
     args.append(str(archive))
     say(f"restoring {source} into {target_db} ({len(toc)} entries"
         f"{', over the existing warehouse' if clean else ''})", quiet)
     try:
-        run_tool(bindir / "pg_restore", args, dsn=dsn, what="pg_restore")
+        if clean:
+            restore_over(bindir, args, dsn)
+        else:
+            run_tool(bindir / "pg_restore", args, dsn=dsn, what="pg_restore")
     except DevdiagError as exc:
         # Over an existing warehouse pg_restore ran as one transaction; into an
         # empty database nothing half-restored may stay behind.

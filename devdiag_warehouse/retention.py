@@ -1,8 +1,9 @@
 """make retention: run the retention job once, from system cron where pg_cron is not available.
 
-Calls ``devdiag.run_retention()`` (archive runs past ``retention_days``, then
-purge the archive past ``archive_purge_days`` when set), which commits after
-every batch, so it runs on an autocommit connection.  System cron line:
+Calls ``devdiag.run_retention()`` (partition the days ahead, archive whole
+UTC days past ``retention_days``, then purge archived days past
+``archive_purge_days`` when set), which commits after every batch of days, so
+it runs on an autocommit connection.  System cron line:
 
     17 3 * * *  cd /opt/devdiag-warehouse && DEVDIAG_DSN=... make -s retention >> /var/log/devdiag-retention.log 2>&1
 """
@@ -19,7 +20,7 @@ from .config import DevdiagError, add_dsn_option, connect, main_guard, resolve_d
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_dsn_option(ap)
-    ap.add_argument("--batch", type=int, help="rows per transaction (default: settings.retention_batch_size)")
+    ap.add_argument("--batch", type=int, help="UTC days moved or purged per transaction (default 1)")
     ap.add_argument("--max-batches", type=int, help="stop after this many batches per phase")
     args = ap.parse_args(argv)
     import psycopg

@@ -671,7 +671,8 @@ INSERT_RUNS = INSERT_NEW_RUNS + """ON CONFLICT ON CONSTRAINT diag_run_source_ide
 """
 
 # Same, for a source re-read below its high water: runs archived since they
-# landed must not come back into diag_run.
+# landed must not come back into diag_run. The archive's key includes ts (it
+# is partitioned by day), so the probe reads only the run's day.
 INSERT_RUNS_NOT_ARCHIVED = """
 INSERT INTO devdiag.diag_run
     (ts, tenant, target_hash, env_fp, problems, evidence, preset, source_id, source_run_id)
@@ -681,9 +682,17 @@ FROM pg_temp.sync_stage_run AS s
 WHERE s.source_run_id BETWEEN %(lo)s AND %(hi)s
   AND NOT EXISTS (
       SELECT 1 FROM devdiag.diag_run_archive AS a
-      WHERE a.source_id = %(source)s AND a.source_run_id = s.source_run_id AND a.tenant = s.tenant)
+      WHERE a.tenant = s.tenant AND a.source_id = %(source)s AND a.source_run_id = s.source_run_id
+        AND a.ts = to_timestamp(s.ts))
 ORDER BY s.source_run_id
 ON CONFLICT ON CONSTRAINT diag_run_source_identity_unique DO NOTHING
+"""
+
+# The UTC days of the batch's runs get their partitions before the runs
+# land, in the batch's transaction (a retention job cannot move a day in between).
+ENSURE_DAYS = """
+SELECT devdiag.ensure_run_partitions(d.day, d.day)
+FROM (SELECT DISTINCT date_trunc('day', to_timestamp(s.ts), 'UTC') AS day FROM pg_temp.sync_stage_run AS s) AS d
 """
 
 STAGED_RUN_AS_JSON = """
@@ -816,6 +825,9 @@ def row_error_types():
     return tuple(getattr(psycopg.errors, n) for n in ROW_ERRORS)
 
 
+DAY_PARTITION = re.compile(r"_(p[0-9]{8}|default)$")
+
+
 def caused_by_rows(exc, tables: tuple[str, ...]) -> bool:
     """Whether a refusal is about the rows sent (so the bad ones are isolated and rejected).
 
@@ -824,7 +836,11 @@ def caused_by_rows(exc, tables: tuple[str, ...]) -> bool:
     sync stops instead of filing good rows as rejects.
     """
     diag = exc.diag
-    if diag.table_name and diag.table_name not in tables:
+    table = diag.table_name
+    if table and diag.schema_name == "devdiag_part":
+        # a day partition (or the DEFAULT one) of a run table reports its own name
+        table = DAY_PARTITION.sub("", table)
+    if table and table not in tables:
         return False
     if diag.constraint_name in ROW_TRIGGER_CHECKS:
         return True
@@ -989,6 +1005,7 @@ class Warehouse:
                 with c.cursor() as cur:
                     with cur.copy("COPY pg_temp.sync_stage_run FROM STDIN") as cp:
                         cp.write(batch.data)
+                c.execute(ENSURE_DAYS)
                 ids = batch.good_ids
                 if batch.lo > source["high_water"]:
                     landed = self._insert_new(source["id"], ids, rejects)
@@ -1016,8 +1033,9 @@ class Warehouse:
         except self.row_errors as exc:
             if not caused_by_rows(exc, RUN_TABLES):
                 raise warehouse_fault(exc) from None
-            # A bad row, or runs that are there after all (the high water was lowered by hand).
-            return self._insert_range(INSERT_RUNS, source_id, ids, 0, len(ids), rejects)
+            # A bad row, or runs that are there after all (the high water was lowered by hand),
+            # in diag_run or already archived.
+            return self._insert_range(INSERT_RUNS_NOT_ARCHIVED, source_id, ids, 0, len(ids), rejects)
 
     def _insert_range(self, sql: str, source_id: int, ids: list, i: int, j: int, rejects: list) -> int:
         """Insert staged runs ids[i:j]; on a row error, halve until the bad rows are isolated."""

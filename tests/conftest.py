@@ -62,6 +62,10 @@ class Cluster:
                          "WHERE datname = %s AND pid <> pg_backend_pid()", (TEMPLATE,))
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER devdiag").format(
                 sql.Identifier(name), sql.Identifier(TEMPLATE)))
+            # A database's own grants are not copied from its template; the
+            # owner role holds this one on every migrated warehouse (0011), and
+            # steps re-applied on a clone may create schemas.
+            conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO devdiag_owner").format(sql.Identifier(name)))
         return name
 
     def drop(self, name: str) -> None:

@@ -9,8 +9,11 @@ WITH cfg AS (
     ), 120) AS silence_minutes
 ),
 
+-- The newest run from diag_run's last non-empty day partition, not a scan of every day.
 newest AS (
-    SELECT max(d.ts) AS last_run_at FROM devdiag.diag_run AS d
+    SELECT m.newest_ts AS last_run_at
+    FROM devdiag.v_monitor_tables AS m
+    WHERE m.table_name = 'diag_run'
 )
 
 SELECT

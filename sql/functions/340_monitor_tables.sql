@@ -1,6 +1,7 @@
 -- Why: freshness of the tenant tables for alerting, without rows: min/max of
--- ts come from the ts indexes, so a Grafana refresh never scans 10M rows (row
--- estimates are in pg_stat_user_tables, which every role may read).
+-- ts of the run tables come from their end partitions, so a Grafana refresh
+-- never scans 10M rows (row estimates are in pg_stat_user_tables, which every
+-- role may read).
 CREATE OR REPLACE FUNCTION devdiag.monitor_tables()
 RETURNS TABLE (
     table_name text,
@@ -12,9 +13,9 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT 'diag_run', min(d.ts), max(d.ts) FROM devdiag.diag_run AS d
+    SELECT 'diag_run', b.oldest_ts, b.newest_ts FROM devdiag.run_ts_bounds('devdiag.diag_run') AS b
     UNION ALL
-    SELECT 'diag_run_archive', min(a.ts), max(a.ts) FROM devdiag.diag_run_archive AS a
+    SELECT 'diag_run_archive', b.oldest_ts, b.newest_ts FROM devdiag.run_ts_bounds('devdiag.diag_run_archive') AS b
     UNION ALL
     SELECT 'fix_outcome', min(f.ts), max(f.ts) FROM devdiag.fix_outcome AS f
 $$;

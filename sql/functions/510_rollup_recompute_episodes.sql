@@ -1,6 +1,6 @@
 -- Why: an episode depends only on the runs of its own target, and a changed
 -- run can only change what follows it. So for each target a statement touched
--- the state machine of devdiag.ttr_episodes() is replayed from the earliest
+-- the state machine of devdiag_ref.ttr_episodes() is replayed from the earliest
 -- changed ts only, seeded with the episodes open just before it, and only the
 -- episodes that differ are deleted and inserted. One ordered query feeds all
 -- targets at once; the loop keeps its state in arrays (the reference keeps it
@@ -107,8 +107,9 @@ BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
     FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(a_tenant) AS t (tenant) ORDER BY 1) AS l;
 
-    -- Archived runs rarely reach the recent past: skip probing the archive then.
-    SELECT max(x.ts) INTO v_archive_max FROM devdiag.diag_run_archive AS x;
+    -- Archived runs rarely reach the recent past: skip probing the archive then
+    -- (an upper bound from the archive's partitions, not a scan).
+    v_archive_max := devdiag.run_ts_ceiling('devdiag.diag_run_archive');
 
     -- The stored episodes not ended before t0: replaced below if they differ;
     -- those begun before t0 seed the replay. (OFFSET 0 keeps the planner on one

@@ -19,13 +19,9 @@
 -- owner and its retention functions may do, so a forged note cannot make the
 -- rollups skip a writer's runs (tests/rollups/test_rollups_move_note.py).
 --
--- The retention job's moves take a faster path: devdiag.archive_runs_batch sets
--- devdiag.rollup_move_xact to its transaction id around its one move statement,
--- and then the DELETE on diag_run and the INSERT into diag_run_archive change
--- no rollup at all (-1 and +1 cancel; the set of runs is the same). Only those
--- two operations honour it, and only the owner may perform either (writers may
--- only INSERT into diag_run), so a writer who sets it changes nothing; a value
--- left over from another transaction never matches.
+-- The retention job moves whole days by DETACH and ATTACH PARTITION, which
+-- fire no trigger (sql/jobs/100_archive_run_day.sql); this note serves moves
+-- made by hand with DELETE ... RETURNING feeding an INSERT.
 CREATE OR REPLACE FUNCTION devdiag.rollup_runs_trigger()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -51,11 +47,6 @@ BEGIN
     IF v_note <> '' THEN
         PERFORM set_config('devdiag.rollup_moved', '', TRUE);
     END IF;
-    IF (TG_OP = 'DELETE' AND v_live OR TG_OP = 'INSERT' AND NOT v_live)
-        AND current_setting('devdiag.rollup_move_xact', TRUE) = pg_current_xact_id()::text THEN
-        RETURN NULL;
-    END IF;
-
     -- One writer per tenant at a time until commit, taken before any rollup row
     -- is touched (in one order), so concurrent writers wait instead of deadlocking
     -- and each reads what the previous one committed.

@@ -19,9 +19,10 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- The episodes rollup, not a replay of the raw runs.
     WITH episodes AS (
         SELECT e.problem_code, e.started_at, e.resolved_at
-        FROM devdiag.ttr_episodes() AS e
+        FROM devdiag.rollup_ttr_episode AS e
     ),
 
     open_eps AS (

@@ -14,11 +14,13 @@ WITH cfg AS (
         ), 1440) AS stale_minutes
 ),
 
+-- The newest run from diag_run's last non-empty day partition, not a scan of every day.
 newest AS (
     SELECT
-        max(d.ts) AS last_run_at,
-        (extract(EPOCH FROM now() - max(d.ts)) / 60)::numeric AS age_minutes
-    FROM devdiag.diag_run AS d
+        m.newest_ts AS last_run_at,
+        (extract(EPOCH FROM now() - m.newest_ts) / 60)::numeric AS age_minutes
+    FROM devdiag.v_monitor_tables AS m
+    WHERE m.table_name = 'diag_run'
 )
 
 SELECT

@@ -15,9 +15,11 @@ WITH cfg AS (
         ), 2) AS grace_days
 ),
 
+-- The oldest live run from diag_run's first non-empty day partition.
 live AS (
-    SELECT (extract(EPOCH FROM now() - min(d.ts)) / 86400)::numeric AS oldest_days
-    FROM devdiag.diag_run AS d
+    SELECT (extract(EPOCH FROM now() - m.oldest_ts) / 86400)::numeric AS oldest_days
+    FROM devdiag.v_monitor_tables AS m
+    WHERE m.table_name = 'diag_run'
 ),
 
 archive AS (

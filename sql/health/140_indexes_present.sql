@@ -10,9 +10,9 @@ WITH wanted AS (
         w.serves
     FROM (
         VALUES
-        ('diag_run', ARRAY['ts'], 'freshness, recent activity, retention'),
+        ('diag_run', ARRAY['tenant', 'ts'], 'recent activity and per-day scans of a tenant'),
         ('diag_run', ARRAY['tenant', 'target_hash'], 'time to remediation'),
-        ('diag_run_archive', ARRAY['target_hash'], 'time to remediation over archived runs (late runs)'),
+        ('diag_run_archive', ARRAY['tenant', 'target_hash'], 'time to remediation over archived runs (late runs)'),
         ('rollup_ttr_episode', ARRAY['tenant', 'problem_code', 'started_at'], 'oldest open start in sql/queries/330'),
         ('fix_outcome', ARRAY['tenant'], 'fix outcomes per tenant')
     ) AS w (table_name, leading_columns, serves)

@@ -2,7 +2,7 @@
 -- name after v_ttr_episodes moved onto the rollups: tests/rollups compares the two
 -- after every kind of change and make bench times both. Same columns, same
 -- rows; only the source differs.
-CREATE OR REPLACE VIEW devdiag.v_ref_ttr_episodes
+CREATE OR REPLACE VIEW devdiag_ref.v_ref_ttr_episodes
 WITH (security_invoker = TRUE)
 AS
 SELECT
@@ -15,8 +15,8 @@ SELECT
     e.resolved_at,
     e.start_run_id,
     e.end_run_id
-FROM devdiag.ttr_episodes() AS e;
+FROM devdiag_ref.ttr_episodes() AS e;
 
-COMMENT ON VIEW devdiag.v_ref_ttr_episodes IS
+COMMENT ON VIEW devdiag_ref.v_ref_ttr_episodes IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'Remediation episodes per tenant, target and problem; resolved_at is NULL while the episode is open.';

@@ -2,7 +2,7 @@
 -- name after v_open_problems moved onto the rollups: tests/rollups compares the two
 -- after every kind of change and make bench times both. Same columns, same
 -- rows; only the source differs.
-CREATE OR REPLACE VIEW devdiag.v_ref_open_problems
+CREATE OR REPLACE VIEW devdiag_ref.v_ref_open_problems
 WITH (security_invoker = TRUE)
 AS
 SELECT
@@ -13,10 +13,10 @@ SELECT
     e.last_seen,
     (devdiag.utc_day(now()) - devdiag.utc_day(e.started_at))::integer AS age_days,
     e.preset
-FROM devdiag.v_ref_ttr_episodes AS e
+FROM devdiag_ref.v_ref_ttr_episodes AS e
 WHERE e.resolved_at IS NULL;
 
-COMMENT ON VIEW devdiag.v_ref_open_problems IS
+COMMENT ON VIEW devdiag_ref.v_ref_open_problems IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'Episodes not yet ended: the problem was reported and no later run of the same preset (or full) cleared it.';
-COMMENT ON COLUMN devdiag.v_ref_open_problems.age_days IS 'Whole UTC days since the episode started.';
+COMMENT ON COLUMN devdiag_ref.v_ref_open_problems.age_days IS 'Whole UTC days since the episode started.';

@@ -2,7 +2,7 @@
 -- name after v_tenant_health moved onto the rollups: tests/rollups compares the two
 -- after every kind of change and make bench times both. Same columns, same
 -- rows; only the source differs.
-CREATE OR REPLACE VIEW devdiag.v_ref_tenant_health
+CREATE OR REPLACE VIEW devdiag_ref.v_ref_tenant_health
 WITH (security_invoker = TRUE)
 AS
 WITH tenants AS (
@@ -39,7 +39,7 @@ episodes AS (
             sum(devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::double precision
             / nullif(count(e.resolved_at), 0)
         ) AS avg_ttr_days
-    FROM devdiag.v_ref_ttr_episodes AS e
+    FROM devdiag_ref.v_ref_ttr_episodes AS e
     GROUP BY e.tenant
 )
 
@@ -57,9 +57,9 @@ LEFT JOIN runs AS r ON t.tenant = r.tenant
 LEFT JOIN fixes AS f ON t.tenant = f.tenant
 LEFT JOIN episodes AS e ON t.tenant = e.tenant;
 
-COMMENT ON VIEW devdiag.v_ref_tenant_health IS
+COMMENT ON VIEW devdiag_ref.v_ref_tenant_health IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'One row per tenant with runs or fixes: runs_7d (live and archived, 168 hours before now()), codes with an open episode, fix success rate, mean TTR.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_health.fix_success_rate IS
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_health.fix_success_rate IS
 'Sum of fix support divided by runs that reported at least one problem (the guide''s SUM([successes]) / SUM([runs])); NULL without such runs.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_health.avg_ttr_days IS 'Mean ttr_days of resolved episodes; NULL when none resolved.';
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_health.avg_ttr_days IS 'Mean ttr_days of resolved episodes; NULL when none resolved.';

@@ -2,7 +2,7 @@
 -- name after v_tenant_daily moved onto the rollups: tests/rollups compares the two
 -- after every kind of change and make bench times both. Same columns, same
 -- rows; only the source differs.
-CREATE OR REPLACE VIEW devdiag.v_ref_tenant_daily
+CREATE OR REPLACE VIEW devdiag_ref.v_ref_tenant_daily
 WITH (security_invoker = TRUE)
 AS
 WITH runs AS (
@@ -22,7 +22,7 @@ resolved AS (
         e.tenant,
         count(*) AS episodes_resolved,
         sum(e.ttr_days) AS ttr_days_resolved
-    FROM devdiag.v_ref_problem_episodes AS e
+    FROM devdiag_ref.v_ref_problem_episodes AS e
     WHERE NOT e.is_open
     GROUP BY e.first_zero_day, e.tenant
 )
@@ -40,16 +40,16 @@ FROM runs AS d
 -- v_tenant_daily, so the tests comparing the two would see it
 FULL JOIN resolved AS v ON d.day = v.day AND d.tenant = v.tenant;
 
-COMMENT ON VIEW devdiag.v_ref_tenant_daily IS
+COMMENT ON VIEW devdiag_ref.v_ref_tenant_daily IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets, '
 'and the remediation episodes resolved that day with the sum of their ttr_days.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_daily.day IS 'UTC calendar day of the runs.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_daily.runs IS 'All runs that day, with or without problems.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_daily.problem_runs IS
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_daily.day IS 'UTC calendar day of the runs.';
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_daily.runs IS 'All runs that day, with or without problems.';
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_daily.problem_runs IS
 'Runs that reported at least one problem: the denominator of the fix success rate (as in v_tenant_health).';
-COMMENT ON COLUMN devdiag.v_ref_tenant_daily.targets IS 'Distinct targets probed that day.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_daily.episodes_resolved IS
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_daily.targets IS 'Distinct targets probed that day.';
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_daily.episodes_resolved IS
 'Remediation episodes resolved that day (first_zero_day), as in v_ttr_days.';
-COMMENT ON COLUMN devdiag.v_ref_tenant_daily.ttr_days_resolved IS
+COMMENT ON COLUMN devdiag_ref.v_ref_tenant_daily.ttr_days_resolved IS
 'Sum of the ttr_days of those episodes: SUM(ttr_days_resolved) / SUM(episodes_resolved) is their mean over any days.';

@@ -80,27 +80,20 @@ def test_views_present_names_a_missing_contract_view(db):
     assert failed == ["devdiag.v_tenant_health"]
 
 
-def test_indexes_present_fails_when_no_index_leads_with_ts(db):
-    """Without an index leading with ts on diag_run, that requirement fails; the others stay ok."""
+def test_indexes_present_fails_without_the_tenant_ts_index(db):
+    """Without diag_run's (tenant, ts) index, that requirement fails; the others stay ok."""
     assert set(statuses(db, "indexes_present")) == {"ok"}
-    names = [r[0] for r in db.execute(
-        """SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-           JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
-           WHERE x.indrelid = 'devdiag.diag_run'::regclass AND a.attname = 'ts'
-             AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = x.indexrelid)""").fetchall()]
-    assert names
-    for name in names:
-        db.execute(sql.SQL("DROP INDEX devdiag.{}").format(sql.Identifier(name)))
+    db.execute("DROP INDEX devdiag.diag_run_tenant_ts_idx")
     failed = [r["subject"] for r in check(db, "indexes_present") if r["status"] == "fail"]
-    assert failed == ["devdiag.diag_run (ts)"]
+    assert failed == ["devdiag.diag_run (tenant, ts)"]
 
 
 def test_indexes_present_fails_without_the_archive_target_index(db):
-    """The archive's lookup by target (the hash index the episode replay uses for late runs) is required."""
+    """The archive's lookup by tenant and target (the episode replay's, for late runs) is required."""
     assert set(statuses(db, "indexes_present")) == {"ok"}
-    db.execute("DROP INDEX devdiag.diag_run_archive_target_hash_idx")
+    db.execute("DROP INDEX devdiag.diag_run_archive_tenant_target_ts_idx")
     failed = [r["subject"] for r in check(db, "indexes_present") if r["status"] == "fail"]
-    assert failed == ["devdiag.diag_run_archive (target_hash)"]
+    assert failed == ["devdiag.diag_run_archive (tenant, target_hash)"]
 
 
 def test_indexes_present_fails_without_the_episode_start_index(db):

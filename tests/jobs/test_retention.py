@@ -1,4 +1,4 @@
-"""Retention: runs past retention_days move to the archive without changing any analytics result."""
+"""Retention: whole UTC days past retention_days move to the archive without changing any analytics result."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def utc(days_ago: float) -> datetime:
     return datetime.now(timezone.utc) - timedelta(days=days_ago)
 
 
+def before_day(days: int) -> str:
+    """SQL for the start of the UTC day of now() minus ``days``: runs before it belong to days that ended."""
+    return f"date_trunc('day', now() - interval '{days} days', 'UTC')"
+
+
 def counts(conn) -> tuple[int, int]:
     live = conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0]
     arch = conn.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone()[0]
@@ -36,10 +41,10 @@ def test_archive_has_every_run_column_plus_archived_at(db):
 
 
 def test_archiving_moves_old_runs_and_keeps_every_column(pg, history_db):
-    """Runs older than retention_days move with every column intact; newer ones stay live."""
+    """Runs of UTC days that ended retention_days ago move with every column intact; newer ones stay live."""
     with psycopg.connect(pg.dsn(history_db), autocommit=True) as conn:
         before = {r[0]: r[1] for r in conn.execute(
-            "SELECT id, to_jsonb(d) FROM devdiag.diag_run d WHERE ts < now() - interval '180 days'")}
+            f"SELECT id, to_jsonb(d) FROM devdiag.diag_run d WHERE ts < {before_day(180)}")}
         total = sum(counts(conn))
         conn.execute("CALL devdiag.run_retention(250)")
         after = {r[0]: r[1] for r in conn.execute(
@@ -47,7 +52,10 @@ def test_archiving_moves_old_runs_and_keeps_every_column(pg, history_db):
         assert before and after == before
         assert sum(counts(conn)) == total
         assert conn.execute(
-            "SELECT count(*) FROM devdiag.diag_run WHERE ts < now() - interval '180 days'").fetchone()[0] == 0
+            f"SELECT count(*) FROM devdiag.diag_run WHERE ts < {before_day(180)}").fetchone()[0] == 0
+        # the day that ends less than retention_days ago stays live, whole
+        assert conn.execute(
+            f"SELECT count(*) FROM devdiag.diag_run_archive WHERE ts >= {before_day(180)}").fetchone()[0] == 0
         log = conn.execute("SELECT rows_archived FROM devdiag.job_log WHERE job = 'retention'").fetchall()
         assert log == [(len(before),)]
 
@@ -69,7 +77,7 @@ def test_retention_days_is_read_at_run_time(pg, history_db):
     with psycopg.connect(pg.dsn(history_db), autocommit=True) as conn:
         conn.execute("UPDATE devdiag.settings SET value = '250' WHERE key = 'retention_days'")
         conn.execute("CALL devdiag.run_retention()")
-        assert conn.execute("SELECT max(ts) < now() - interval '250 days' FROM devdiag.diag_run_archive"
+        assert conn.execute(f"SELECT max(ts) < {before_day(250)} FROM devdiag.diag_run_archive"
                             ).fetchone()[0] in (True, None)
         n250 = counts(conn)[1]
         conn.execute("UPDATE devdiag.settings SET value = '100' WHERE key = 'retention_days'")
@@ -103,7 +111,7 @@ def test_two_concurrent_archive_jobs_neither_lose_nor_duplicate(pg, history_db):
         both = conn.execute("""SELECT count(*) FROM devdiag.diag_run d
                                JOIN devdiag.diag_run_archive a USING (tenant, id)""").fetchone()[0]
         assert both == 0
-        assert conn.execute("SELECT count(*) FROM devdiag.diag_run WHERE ts < now() - interval '10 days'"
+        assert conn.execute(f"SELECT count(*) FROM devdiag.diag_run WHERE ts < {before_day(10)}"
                             ).fetchone()[0] == 0
 
 
@@ -114,8 +122,8 @@ def test_an_interrupted_batch_leaves_every_run_where_it_was(pg, history_db):
         before = counts(admin)
         victim = psycopg.connect(dsn)
         pid = victim.info.backend_pid
-        moved = victim.execute("SELECT devdiag.archive_runs_batch(500)").fetchone()[0]
-        assert moved == 500
+        moved = victim.execute("SELECT devdiag.archive_run_days(5)").fetchone()[0]
+        assert moved > 0
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         with pytest.raises(psycopg.OperationalError):
             victim.commit()
@@ -128,7 +136,7 @@ def test_purge_is_off_by_default(pg, history_db):
         conn.execute("CALL devdiag.run_retention()")
         archived = counts(conn)[1]
         assert archived > 0
-        assert conn.execute("SELECT devdiag.purge_archive_batch()").fetchone()[0] == 0
+        assert conn.execute("SELECT devdiag.purge_archive_days()").fetchone()[0] == 0
         assert counts(conn)[1] == archived
 
 
@@ -138,7 +146,7 @@ def test_purge_removes_old_runs_from_every_view_consistently(pg, history_db):
         conn.execute("UPDATE devdiag.settings SET value = '30' WHERE key = 'retention_days'")
         conn.execute("UPDATE devdiag.settings SET value = '200' WHERE key = 'archive_purge_days'")
         conn.execute("CALL devdiag.run_retention(400)")
-        assert conn.execute("SELECT count(*) FROM devdiag.diag_run_archive WHERE ts < now() - interval '200 days'"
+        assert conn.execute(f"SELECT count(*) FROM devdiag.diag_run_archive WHERE ts < {before_day(200)}"
                             ).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM devdiag.fix_outcome WHERE ts < now() - interval '200 days'"
                             ).fetchone()[0] == 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import shutil
+import sys
 import threading
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,6 +15,9 @@ from devdiag_warehouse import migrate as migrate_mod
 from devdiag_warehouse.config import DevdiagError
 from devdiag_warehouse.migrate import Migrator
 from tests.commands import command, error_lines
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rollups"))
+from rollup_support import mismatches  # noqa: E402
 
 
 def run(dsn: str, command: str = "apply", **kw) -> str:
@@ -165,7 +170,7 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
         only = conn.execute("""
             SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_problem_episodes
             EXCEPT ALL
-            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_ref_problem_episodes
+            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag_ref.v_ref_problem_episodes
         """).fetchall()
         assert only == []
         assert conn.execute("SELECT max(episode_no) FROM devdiag.v_problem_episodes").fetchone()[0] >= 4
@@ -192,8 +197,8 @@ def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, 
     out = run(dsn)
     assert f"applying {step}" in out
     ref = view.replace("v_", "v_ref_", 1)
-    same = f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag.{ref}"  # noqa: S608
-    same_back = f"SELECT * FROM devdiag.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}"  # noqa: S608
+    same = f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag_ref.{ref}"  # noqa: S608
+    same_back = f"SELECT * FROM devdiag_ref.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}"  # noqa: S608
     attached = "SELECT tgname, xmin::text FROM pg_trigger WHERE tgname LIKE %s ORDER BY 1"
     with psycopg.connect(dsn) as conn:
         assert conn.execute(f"SELECT {source} FROM devdiag.{view}").fetchone()[0] >= 8  # noqa: S608
@@ -220,9 +225,10 @@ def test_reattaching_the_episode_day_trigger_counts_the_resolved_days_once(pg, f
         conn.execute("DROP TRIGGER episode_day_after_update ON devdiag.rollup_ttr_episode")
     run(dsn)
     with psycopg.connect(dsn) as conn:
-        for a, b in (("v_tenant_daily", "v_ref_tenant_daily"), ("v_episode_days", "v_ref_episode_days")):
+        for a, b in (("devdiag.v_tenant_daily", "devdiag_ref.v_ref_tenant_daily"),
+                     ("devdiag.v_episode_days", "devdiag_ref.v_ref_episode_days")):
             for x, y in ((a, b), (b, a)):
-                assert conn.execute(f"SELECT * FROM devdiag.{x} EXCEPT ALL SELECT * FROM devdiag.{y}").fetchall() == []  # noqa: S608
+                assert conn.execute(f"SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y}").fetchall() == []  # noqa: S608
 
 
 def test_rollback_all_returns_the_database_to_empty(pg, fresh_db):
@@ -297,3 +303,61 @@ def test_migrate_waiting_past_its_lock_wait_stops_naming_the_lock(pg, fresh_db):
         assert "has held the migrate lock for 1 s" in res.stderr
     res = migrate_cli(pg.dsn(fresh_db), "apply", env={"DEVDIAG_MIGRATE_LOCK_WAIT": "1"})
     assert res.returncode == 0, res.stderr
+
+
+def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(pg, fresh_db):
+    """0060 converts both run tables with their rows: same rows and ids, a partition per day, grants, policies and
+    rollup triggers in place, every view equal to its raw reference and the rollups left as they were (no rebuild)."""
+    dsn = pg.dsn(fresh_db)
+    for _ in range(20):
+        if "0060_partition_runs_by_day" in run(dsn, "rollback"):
+            break
+    else:
+        pytest.fail("0060 was never rolled back")
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
+        land_recurring_problem(conn, hours_apart=7)  # 60 runs over 18 UTC days
+        conn.execute("""WITH m AS (DELETE FROM devdiag.diag_run WHERE id <= 20 RETURNING *)
+                        INSERT INTO devdiag.diag_run_archive (id, ts, tenant, target_hash, env_fp, problems, evidence,
+                                                              preset, archived_at)
+                        SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset, '2026-03-01Z' FROM m""")
+        conn.execute("INSERT INTO devdiag.diag_run (tenant, target_hash, ts) VALUES ('acme', repeat('c', 64), "
+                     "'2026-02-01 12:00Z')")
+        conn.commit()
+        runs = "SELECT to_jsonb(r) FROM devdiag.{} r ORDER BY id"
+        live, arch = (conn.execute(runs.format(t)).fetchall() for t in ("diag_run", "diag_run_archive"))
+        rollup_rows = conn.execute("SELECT xmin::text, * FROM devdiag.rollup_problem_day ORDER BY 2, 3, 4").fetchall()
+        top_id = conn.execute("SELECT max(id) FROM devdiag.diag_run").fetchone()[0]
+    assert "applying 0060_partition_runs_by_day" in run(dsn)
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT relkind FROM pg_class WHERE oid IN ('devdiag.diag_run'::regclass, "
+                            "'devdiag.diag_run_archive'::regclass)").fetchall() == [("p",), ("p",)]
+        assert [conn.execute(runs.format(t)).fetchall() for t in ("diag_run", "diag_run_archive")] == [live, arch]
+        # one partition per UTC day that holds runs, nothing left in DEFAULT
+        assert conn.execute("SELECT count(*) FROM devdiag_part.diag_run_default").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM devdiag_part.diag_run_archive_default").fetchone() == (0,)
+        days = conn.execute("SELECT count(DISTINCT date_trunc('day', ts, 'UTC')) FROM devdiag.diag_run_archive"
+                            ).fetchone()[0]
+        assert len(list(conn.execute("SELECT devdiag.run_partition_days('devdiag.diag_run_archive')"))) == days
+        # every view equals its raw-data reference, from rollups the step did not touch
+        assert mismatches(conn) == {}
+        assert conn.execute("SELECT xmin::text, * FROM devdiag.rollup_problem_day ORDER BY 2, 3, 4"
+                            ).fetchall() == rollup_rows
+        assert conn.execute("SELECT has_table_privilege('devdiag_reader', 'devdiag.diag_run', 'SELECT'), "
+                            "has_table_privilege('devdiag_writer', 'devdiag.diag_run', 'INSERT'), "
+                            "has_table_privilege('devdiag_writer', 'devdiag.diag_run_archive', 'INSERT')"
+                            ).fetchone() == (True, True, False)
+        assert conn.execute("SELECT count(*) FROM pg_policy WHERE polrelid = 'devdiag.diag_run'::regclass "
+                            "AND polname = 'tenant_reader_select'").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'devdiag.diag_run'::regclass "
+                            "AND tgname LIKE 'rollup_after_%'").fetchone() == (4,)
+        new_id = conn.execute("INSERT INTO devdiag.diag_run (tenant, target_hash) VALUES ('acme', repeat('d', 64)) "
+                              "RETURNING id").fetchone()[0]
+        assert new_id > top_id
+        conn.commit()
+    # and back: the rollback restores plain tables with the same rows
+    assert any("0060_partition_runs_by_day" in run(dsn, "rollback") for _ in range(3))
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
+        assert conn.execute(runs.format("diag_run_archive")).fetchall() == arch
+        assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (len(live) + 1,)

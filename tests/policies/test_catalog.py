@@ -246,3 +246,24 @@ def test_a_policy_altered_by_hand_is_put_back_by_the_next_migrate(pg, fresh_db):
     with Migrator(pg.dsn(fresh_db), out=io.StringIO()) as m:
         m.apply()
     assert "allowed_tenants()" in reader_qual()
+
+
+def test_reference_computations_live_only_in_the_owner_only_schema(db):
+    """No v_ref_* view or raw replay is left in devdiag; no group role may use devdiag_ref or anything in it."""
+    assert db.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relname LIKE 'v\\_ref\\_%'"
+    ).fetchall() == []
+    assert db.execute("SELECT to_regprocedure('devdiag.ttr_episodes()')").fetchone() == (None,)
+    assert db.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'devdiag_ref'::regnamespace AND relkind = 'v'"
+                      ).fetchone()[0] >= 12
+    roles = ["devdiag_reader", "devdiag_analyst", "devdiag_writer", "devdiag_monitor", "public"]
+    usage = db.execute("SELECT r FROM unnest(%s::text[]) AS r WHERE has_schema_privilege(r, 'devdiag_ref', 'USAGE')",
+                       (roles,)).fetchall()
+    assert usage == []
+    granted = db.execute(
+        """SELECT c.relname, a.grantee::regrole::text FROM pg_class c, aclexplode(c.relacl) a
+           WHERE c.relnamespace = 'devdiag_ref'::regnamespace AND a.grantee <> c.relowner
+           UNION ALL
+           SELECT p.proname, a.grantee::text FROM pg_proc p, aclexplode(p.proacl) a
+           WHERE p.pronamespace = 'devdiag_ref'::regnamespace AND a.grantee <> p.proowner""").fetchall()
+    assert granted == []

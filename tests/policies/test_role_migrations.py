@@ -177,16 +177,22 @@ def test_dba_login_reads_and_maintains_every_tenant_under_force(db):
     assert db.execute("SELECT count(DISTINCT tenant) FROM devdiag.diag_run_archive").fetchone() == (2,)
 
 
-def test_pg_dump_as_the_dba_needs_enable_row_security_and_then_holds_every_tenant(pg, sec_db):
-    """pg_dump turns row_security off, which FORCE turns into an error; with --enable-row-security the
-    DBA's dump holds the rows of every tenant (the owner policy), which is how backups run."""
+def test_pg_dump_as_the_dba_needs_enable_row_security_and_then_holds_every_tenant(pg, sec_db, cast):
+    """pg_dump turns row_security off, which FORCE turns into an error on a tenant table; the runs live in day
+    partitions that only the owner may reach (another login is refused), and the DBA's dump of the warehouse
+    schemas with --enable-row-security holds the runs of every tenant, which is how backups run."""
     pg_dump = find_bindir() / "pg_dump"
-    base = ["--data-only", "--table=devdiag.diag_run", "--no-password",
-            f"--host={pg.host}", f"--port={pg.port}", "--username=devdiag", f"--dbname={sec_db}"]
+    conn = ["--no-password", f"--host={pg.host}", f"--port={pg.port}", f"--dbname={sec_db}"]
     env = {**os.environ, "PGTZ": "UTC"}
-    plain = subprocess.run([str(pg_dump), *base], capture_output=True, text=True, env=env)
+    plain = subprocess.run([str(pg_dump), "--data-only", "--table=devdiag.fix_outcome", "--username=devdiag", *conn],
+                           capture_output=True, text=True, env=env)
     assert plain.returncode != 0 and "row-level security" in plain.stderr
-    dumped = subprocess.run([str(pg_dump), "--enable-row-security", *base], capture_output=True, text=True, env=env)
+    other = subprocess.run([str(pg_dump), "--data-only", "--schema=devdiag_part", f"--username={cast['analyst']}",
+                            *conn], capture_output=True, text=True, env=env)
+    assert other.returncode != 0 and "permission denied" in other.stderr
+    dumped = subprocess.run([str(pg_dump), "--enable-row-security", "--data-only", "--schema=devdiag",
+                             "--schema=devdiag_part", "--username=devdiag", *conn],
+                            capture_output=True, text=True, env=env)
     assert dumped.returncode == 0, dumped.stderr
     for label in ["A", "B", "W"]:
         assert HASHES[label] in dumped.stdout, label

@@ -41,12 +41,13 @@ def test_writer_inserts_runs_and_fix_outcomes_for_any_tenant(cast, connect_as):
         for label, tenant in TENANTS.items():
             conn.execute(CONTRACT_INSERT, (now, tenant, HASHES[label], "w-env", Jsonb(["w_probe"]), Jsonb({}), "app"))
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run WHERE env_fp = 'w-env'").fetchone() == (3,)
-        run_id = conn.execute(
-            "INSERT INTO devdiag.diag_run (tenant, target_hash) VALUES (%s, %s) RETURNING id",
-            (TENANT_B, HASHES["B"])).fetchone()[0]
+        run_id, run_ts = conn.execute(
+            "INSERT INTO devdiag.diag_run (tenant, target_hash) VALUES (%s, %s) RETURNING id, ts",
+            (TENANT_B, HASHES["B"])).fetchone()
+        # the key of a table partitioned by day includes ts: a re-sent run carries its own
         skipped = conn.execute(
-            "INSERT INTO devdiag.diag_run (id, tenant, target_hash) VALUES (%s, %s, %s) "
-            "ON CONFLICT (tenant, id) DO NOTHING", (run_id, TENANT_B, HASHES["B"]))
+            "INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (tenant, id, ts) DO NOTHING", (run_id, run_ts, TENANT_B, HASHES["B"]))
         assert skipped.rowcount == 0
         upsert = ("INSERT INTO devdiag.fix_outcome (tenant, problem_code, fix_code, confidence, support, env_fp) "
                   "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ON CONSTRAINT fix_outcome_pair_unique "

@@ -13,9 +13,9 @@ def mismatches(conn) -> dict[str, tuple[list, list]]:
     out = {}
     for view, ref in PAIRS.items():
         only_view = conn.execute(
-            f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag.{ref}").fetchall()  # noqa: S608
+            f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag_ref.{ref}").fetchall()  # noqa: S608
         only_ref = conn.execute(
-            f"SELECT * FROM devdiag.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}").fetchall()  # noqa: S608
+            f"SELECT * FROM devdiag_ref.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}").fetchall()  # noqa: S608
         if only_view or only_ref:
             out[view] = (only_view[:5], only_ref[:5])
     return out

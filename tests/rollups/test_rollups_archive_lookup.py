@@ -1,8 +1,8 @@
 """A late run older than the newest archived run replays its target from the archive by index.
 
-Since migrations 0046/0047 the archive has no B-tree by target: its rows are
-found for the episode replay through the hash index on ``target_hash``. This
-test archives a few thousand runs of many targets, then lands a late run
+The archive's rows are found for the episode replay through the
+``(tenant, target_hash, ts, id)`` index of each day partition. This test
+archives a few thousand runs of many targets (ten whole days), then lands a late run
 inside the archived period: the replay must reach the archive without a
 sequential scan or a walk over the tenant's whole archive (either would grow
 with the archive, which is years of history): it reads the target's own
@@ -23,7 +23,8 @@ TARGETS = [hashlib.sha256(f"archive-lookup/{i}".encode()).hexdigest() for i in r
 
 
 def test_a_late_run_in_the_archived_period_reads_the_archive_by_index(pg, fresh_db):
-    start = datetime.now(timezone.utc) - timedelta(days=60)
+    # a UTC midnight: day d holds the runs of day d only, and ten whole days move
+    start = (datetime.now(timezone.utc) - timedelta(days=60)).replace(hour=0, minute=0, second=0, microsecond=0)
     with psycopg.connect(pg.dsn(fresh_db)) as owner:
         owner.execute("SET TimeZone = 'UTC'")
         # 400 targets x 12 runs over 12 days, every third run reporting a problem
@@ -38,7 +39,7 @@ def test_a_late_run_in_the_archived_period_reads_the_archive_by_index(pg, fresh_
         owner.commit()
     with psycopg.connect(pg.superuser_dsn(fresh_db), autocommit=True) as su:
         su.execute("SET ROLE devdiag")
-        moved = su.execute("SELECT devdiag.archive_runs_batch(10000, %s)", (start + timedelta(days=10),)).fetchone()[0]
+        moved = su.execute("SELECT devdiag.archive_run_days(10000, %s)", (start + timedelta(days=10),)).fetchone()[0]
         assert moved == 4000
         su.execute("ANALYZE devdiag.diag_run_archive")
     with psycopg.connect(pg.dsn(fresh_db)) as owner:
@@ -50,8 +51,8 @@ def test_a_late_run_in_the_archived_period_reads_the_archive_by_index(pg, fresh_
             (start + timedelta(days=4, hours=7, minutes=30), TENANT, TARGETS[7]),
         )
         seq, read = owner.execute(
-            "SELECT seq_scan, seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
-            "WHERE schemaname = 'devdiag' AND relname = 'diag_run_archive'"
+            "SELECT sum(seq_tup_read), sum(seq_tup_read + coalesce(idx_tup_fetch, 0)) FROM pg_stat_xact_user_tables "
+            "WHERE schemaname = 'devdiag_part' AND relname LIKE 'diag\\_run\\_archive\\_%'"
         ).fetchone()
         owner.commit()
         # the target's own archived runs (10) and the probe of the newest one, not the 4,000

@@ -31,9 +31,11 @@ def writer(dsn: str, seed: int, errors: list) -> None:
                     cur.executemany(
                         "INSERT INTO devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, preset) "
                         "VALUES (%s, %s, %s, %s, %s, %s)", rows)
-                if i == 10:
-                    conn.execute("SELECT devdiag.archive_runs_batch(5, now() - interval '150 hours')")
                 conn.commit()
+                if i == 10:
+                    # a day moves under an exclusive lock on diag_run: in its own transaction, as the job does
+                    conn.execute("SELECT devdiag.archive_run_days(5, now() - interval '150 hours')")
+                    conn.commit()
     except Exception as exc:  # noqa: BLE001 - collected for the assertion
         errors.append(exc)
 

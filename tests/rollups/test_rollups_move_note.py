@@ -8,12 +8,10 @@ ignored for runs inserted into ``diag_run`` (only an INSERT into the archive
 consults it, and a writer may neither insert there nor run the archive
 functions), and every view still equals its raw-data reference.
 
-The retention job's own moves skip the rollups altogether: archive_runs_batch
-sets ``devdiag.rollup_move_xact`` to its transaction id for its move
-statement. That is honoured only for DELETE on diag_run and INSERT into
-diag_run_archive, which a writer may not do, and never with another
-transaction's id; these tests check both sides, and that the job really takes
-the fast path.
+The retention job's own moves skip the rollups altogether: it moves whole
+days by DETACH and ATTACH PARTITION, which fire no trigger. A transaction-id
+setting that once marked the job's move statements is honoured nowhere: the
+tests below check that a writer or a stale session setting it changes nothing.
 """
 
 from __future__ import annotations
@@ -69,7 +67,7 @@ def test_forged_move_note_does_not_skip_the_episodes_of_a_writers_runs(pg, fresh
 
 
 @pytest.mark.parametrize("stmt", [
-    "SELECT devdiag.archive_runs_batch(10, now())",
+    "SELECT devdiag.archive_run_days(10, now())",
     "INSERT INTO devdiag.diag_run_archive (id, ts, tenant, target_hash, problems, evidence) "
     "VALUES (1, now(), 'acme', repeat('a', 64), '[]', '{}')",
 ])
@@ -148,21 +146,22 @@ def test_the_retention_move_takes_the_fast_path_and_changes_no_view(pg, fresh_db
         su.execute("SET TimeZone = 'UTC'")
         su.execute("SET track_functions = 'all'")
         su.execute("SET ROLE devdiag")
-        moved = su.execute("SELECT devdiag.archive_runs_batch(7, now() - interval '1 day')").fetchone()[0]
+        moved = su.execute("SELECT devdiag.archive_run_days(7, now() - interval '1 day')").fetchone()[0]
         calls = dict(su.execute(
             "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'devdiag'").fetchall())
         su.commit()
-    assert moved == 7
-    # the triggers fired and returned at once: no count and no episode work
-    assert calls.get("rollup_runs_trigger") == 2
+    assert moved == 18
+    # whole days moved by DETACH and ATTACH: no trigger fired, no count and no episode work
+    assert calls.get("archive_run_day", 0) >= 1
+    assert "rollup_runs_trigger" not in calls
     assert "rollup_count_runs" not in calls and "rollup_recompute_episodes" not in calls
     with psycopg.connect(pg.dsn(fresh_db)) as owner:
         owner.execute("SET TimeZone = 'UTC'")
-        assert owner.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone() == (7,)
+        assert owner.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone() == (18,)
+        assert owner.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (0,)
         assert _view_rows(owner, before) == before
         assert mismatches(owner) == {}
         # and a DELETE by hand after the move is counted again
         owner.execute("DELETE FROM devdiag.diag_run_archive WHERE id = 1")
-        owner.execute("DELETE FROM devdiag.diag_run WHERE id = 18")
         owner.commit()
         assert mismatches(owner) == {}

@@ -142,7 +142,7 @@ class World:
 
     def archive_job(self):
         cutoff = self.now - timedelta(days=self.rng.uniform(0, 30))
-        self.conn.execute("SELECT devdiag.archive_runs_batch(%s, %s)", (self.rng.randint(1, 40), cutoff))
+        self.conn.execute("SELECT devdiag.archive_run_days(%s, %s)", (self.rng.randint(1, 40), cutoff))
 
     def archive_two_statements(self):
         """Copy to the archive first, delete from live second (a run sits in both tables in between)."""
@@ -197,7 +197,7 @@ class World:
 
     def purge_job(self):
         cutoff = self.now - timedelta(days=self.rng.uniform(5, 30))
-        self.conn.execute("SELECT devdiag.purge_archive_batch(%s, %s)", (self.rng.randint(1, 30), cutoff))
+        self.conn.execute("SELECT devdiag.purge_archive_days(%s, %s)", (self.rng.randint(1, 30), cutoff))
 
     def fixes(self):
         rows = []
@@ -281,7 +281,7 @@ def test_archive_move_replays_no_episode(db):
         world.insert_one_statement()
     before = db.execute("SELECT count(*), sum(runs) FROM devdiag.rollup_problem_day").fetchone()
     episodes = db.execute("SELECT ctid::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
-    moved = db.execute("SELECT devdiag.archive_runs_batch(100000, now())").fetchone()[0]
+    moved = db.execute("SELECT devdiag.archive_run_days(100000, '2100-01-01')").fetchone()[0]
     assert moved > 100
     assert db.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0] == 0
     assert db.execute("SELECT count(*), sum(runs) FROM devdiag.rollup_problem_day").fetchone() == before

@@ -142,17 +142,27 @@ def test_run_row_without_a_required_column_is_refused(db, table, column):
     assert exc.value.diag.column_name == column
 
 
-def test_run_primary_key_refuses_a_second_row_with_the_same_tenant_and_id(db):
-    """diag_run_pkey: (tenant, id) identifies a run."""
+def assert_key_refused(conn, table, row, key) -> None:
+    """A duplicate is refused by the day partition's index of ``key`` (unique indexes of partitions are their own)."""
+    with pytest.raises(errors.UniqueViolation) as exc:
+        insert(conn, table, row)
+    conn.rollback()
+    parent = conn.execute(
+        "SELECT i.inhparent = to_regclass(%s) FROM pg_inherits AS i WHERE i.inhrelid = to_regclass(%s)",
+        (f"devdiag.{key}", f"devdiag_part.{exc.value.diag.constraint_name}")).fetchone()
+    assert parent == (True,)
+
+
+def test_run_primary_key_refuses_a_second_row_with_the_same_tenant_id_and_ts(db):
+    """diag_run_pkey: (tenant, id, ts) identifies a run (a key of a table partitioned by day includes ts)."""
     insert(db, "diag_run", run_row("diag_run", id=10))
-    assert_refused(db, "diag_run", run_row("diag_run", id=10), "diag_run_pkey", errors.UniqueViolation)
+    assert_key_refused(db, "diag_run", run_row("diag_run", id=10), "diag_run_pkey")
 
 
 def test_archive_primary_key_refuses_archiving_a_run_twice(db):
     """diag_run_archive_pkey: a run is archived once."""
     insert(db, "diag_run_archive", run_row("diag_run_archive", id=10))
-    assert_refused(db, "diag_run_archive", run_row("diag_run_archive", id=10),
-                   "diag_run_archive_pkey", errors.UniqueViolation)
+    assert_key_refused(db, "diag_run_archive", run_row("diag_run_archive", id=10), "diag_run_archive_pkey")
 
 
 def test_good_fix_rows_are_accepted(db):

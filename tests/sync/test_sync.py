@@ -344,6 +344,26 @@ def test_a_watermark_lowered_by_hand_never_duplicates_runs(store, warehouse, syn
     assert query(warehouse, "SELECT count(*), count(DISTINCT source_run_id) FROM devdiag.diag_run") == [(12, 12)]
 
 
+def test_a_run_resent_after_its_day_was_archived_is_already_present(store, warehouse, sync):
+    """Runs over four UTC days, two days archived whole by the retention function: a re-sync lands nothing again."""
+    s = store()
+    s.add_runs([run_row(i, ts=T0 + 86_400 * (i // 3)) for i in range(12)])
+    sync(s, warehouse)
+    with psycopg.connect(warehouse) as conn:
+        # the days of the first six runs end before this cutoff; the key (tenant, source identity, ts) is per day
+        moved = conn.execute("SELECT devdiag.archive_run_days(10, to_timestamp(%s))", (T0 + 86_400 * 2,)).fetchone()[0]
+        assert moved == 6
+        # a lowered high water sends them as new; some are live (a conflict), the archived ones must be found too
+        conn.execute("UPDATE devdiag.sync_source SET run_watermark = 0, run_high_water = 0")
+    s.add_runs([run_row(12, ts=T0 + 86_400 * 5)])
+    res = sync(s, warehouse, "--quiet")
+    assert "runs 13 read, 1 landed, 12 already present, 0 rejected" in res.stdout
+    res = sync(s, warehouse, "--from-start", "--quiet")
+    assert "runs 13 read, 0 landed, 13 already present" in res.stdout
+    assert query(warehouse, "SELECT count(*), count(DISTINCT source_run_id) FROM devdiag.diag_run_archive") == [(6, 6)]
+    assert query(warehouse, "SELECT count(*) FROM devdiag.v_run_all") == [(13,)]
+
+
 def test_progress_bar_on_a_terminal_and_not_under_cron(store, warehouse, sync, tmp_path):
     """On a terminal the sync draws a progress bar on stderr; piped (cron, CI) it prints none."""
     import os

@@ -2,7 +2,7 @@
 -- episode semantics (opened by a report while none is open, ended by the first
 -- later run of the same preset or full without the problem, per target, in
 -- time order whatever the arrival order) are defined once, in
--- devdiag.ttr_episodes(); a second SQL derivation here would drift from it.
+-- devdiag_ref.ttr_episodes(); a second SQL derivation here would drift from it.
 SELECT
     tenant,
     problem_code,

@@ -2,7 +2,7 @@
 -- order (an episode opens on a report, closes on the first later run of the
 -- same preset, or full, that no longer reports the problem); a single ordered
 -- pass computes it exactly, whatever order the runs arrived in.
-CREATE OR REPLACE FUNCTION devdiag.ttr_episodes()
+CREATE OR REPLACE FUNCTION devdiag_ref.ttr_episodes()
 RETURNS TABLE (
     tenant text,
     target_hash text,
@@ -86,5 +86,5 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.ttr_episodes() IS
+COMMENT ON FUNCTION devdiag_ref.ttr_episodes() IS
 'Remediation episodes computed from live and archived runs in time order; resolved_at is NULL while open.';
