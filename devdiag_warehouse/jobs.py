@@ -12,7 +12,7 @@ cloudsqlsuperuser, azure_pg_admin, or one granted EXECUTE on
     devdiag-jobs --unschedule  # remove them
 
 Without pg_cron, schedule ``make retention`` from system cron instead
-(see README, "Retention and archive").
+(see docs/RETENTION.md).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ JOBS = [
 NO_PG_CRON = (
     "pg_cron is not installed in the database of {dsn}: enable it (shared_preload_libraries = 'pg_cron', "
     "CREATE EXTENSION pg_cron in cron.database_name) or schedule `make retention` from system cron "
-    "(README, 'Retention and archive')"
+    "(docs/RETENTION.md)"
 )
 
 

@@ -324,17 +324,31 @@ class Migrator:
                 sql.SQL(", ").join(sql.Identifier(n, v) for n, v in views)))
 
     def objects_fingerprint(self, conn) -> str:
-        """What sql/ creates, as the catalog holds it: views, functions and policies of devdiag."""
+        """What sql/ creates, as the catalog holds it: the definitions of views, functions and
+        policies, and the privileges on every relation, so a hand-made change is put back."""
         return conn.execute(
-            """SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
-                   SELECT 'v:' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            """SELECT md5(coalesce(string_agg(x, E'\n' ORDER BY x), '')) FROM (
+                   SELECT 'v:' || n.nspname || '.' || c.relname || ':' || pg_get_viewdef(c.oid)
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                    WHERE n.nspname IN ('devdiag', 'devdiag_ref') AND c.relkind IN ('v', 'm')
                    UNION ALL
-                   SELECT 'f:' || p.oid::regprocedure::text FROM pg_proc p
-                   JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'devdiag'
+                   SELECT 'a:' || n.nspname || '.' || c.relname || ':' || coalesce(c.relacl::text, '')
+                       || ':' || c.relrowsecurity || c.relforcerowsecurity
+                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname IN ('devdiag', 'devdiag_ref') AND c.relkind IN ('r', 'p', 'v', 'm')
                    UNION ALL
-                   SELECT 'p:' || c.relname || '.' || pol.polname FROM pg_policy pol
-                   JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                   SELECT 'f:' || p.oid::regprocedure::text || ':' || md5(p.prosrc)
+                       || ':' || coalesce(p.proacl::text, '') || ':' || coalesce(p.proconfig::text, '')
+                       || ':' || p.prosecdef
+                   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                   WHERE n.nspname IN ('devdiag', 'devdiag_ref')
+                   UNION ALL
+                   SELECT 'p:' || c.relname || '.' || pol.polname || ':' || pol.polcmd || ':'
+                       || pol.polpermissive || ':' || pol.polroles::text || ':'
+                       || coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || ':'
+                       || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '')
+                   FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
                    WHERE n.nspname = 'devdiag') AS t (x)""").fetchone()[0]
 
     def repeatables_current(self) -> bool:

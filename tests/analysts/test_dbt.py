@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from devdiag_warehouse import dbt_build, sample_data
-from tests.commands import command
+from tests.commands import command as devdiag_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "dbt_check"
@@ -36,7 +36,7 @@ MARTS = {
 
 def run_dbt(dsn: str, tmp: Path, *args: str, command: str = "build") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*command("dbt"), "--dsn", dsn, "--schema", SCHEMA,
+        [*devdiag_command("dbt"), "--dsn", dsn, "--schema", SCHEMA,
          "--command", command, "--", "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
          *args],
         capture_output=True, text=True, timeout=600)
@@ -123,7 +123,7 @@ def test_equality_test_fails_once_a_mart_is_stale(built):
 
 def test_dbt_refuses_to_build_into_the_migration_owned_schema(pg, scenario_db):
     """devdiag belongs to make migrate; dbt output goes to a schema of its own."""
-    res = subprocess.run([*command("dbt"), "--dsn", pg.dsn(scenario_db),
+    res = subprocess.run([*devdiag_command("dbt"), "--dsn", pg.dsn(scenario_db),
                           "--schema", "devdiag"], capture_output=True, text=True)
     assert res.returncode == 2 and "refusing" in res.stderr
 

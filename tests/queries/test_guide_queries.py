@@ -157,10 +157,9 @@ def test_query_file_honours_the_tenant_variable(pg, sample_db, path):
 
 
 def readme_psql_examples() -> list[str]:
-    """The psql command lines of the README's "For analysts" section, as written there."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## For analysts"):text.index("## Backup and restore")]
-    return [ln.strip() for ln in section.splitlines() if ln.strip().startswith('psql "$DSN"')]
+    """The psql command lines of docs/ANALYSTS.md, as written there."""
+    text = (ROOT / "docs" / "ANALYSTS.md").read_text()
+    return [ln.strip() for ln in text.splitlines() if ln.strip().startswith('psql "$DSN"')]
 
 
 def run_shell(line: str, dsn: str) -> subprocess.CompletedProcess:
