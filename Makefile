@@ -85,9 +85,10 @@ alerts: $(STAMP) ## alert queries of sql/alerts/ (exit 1 when one fires)
 demo: $(STAMP) ## local PostgreSQL, migrate, load a generated sample, run sql/queries/
 	$(BIN)/devdiag-demo
 
-lint: $(STAMP) ## sqlfluff over all SQL, squawk over migrations
+lint: $(STAMP) ## sqlfluff over all SQL, squawk over migrations, plpgsql_check over every PL/pgSQL function
 	$(VENV)/bin/sqlfluff lint --disable-progress-bar --processes 2 $(SQL_DIRS)
 	$(VENV)/bin/squawk --config .squawk.toml $$(ls migrations/*.sql | grep -v '\.rollback\.sql$$')
+	$(BIN)/devdiag-plpgsql-lint $(PLPGSQL_LINT_ARGS)
 
 .PHONY: lint-plpgsql
 lint-plpgsql: $(STAMP) ## plpgsql_check over every PL/pgSQL function (throwaway PostgreSQL 15; exit 1 on any finding)

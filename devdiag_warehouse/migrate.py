@@ -343,7 +343,7 @@ class Migrator:
                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                    WHERE n.nspname IN ('devdiag', 'devdiag_ref')
                    UNION ALL
-                   SELECT 'p:' || c.relname || '.' || pol.polname || ':' || pol.polcmd || ':'
+                   SELECT 'p:' || c.relname || '.' || pol.polname || ':' || pol.polcmd::text || ':'
                        || pol.polpermissive || ':' || pol.polroles::text || ':'
                        || coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || ':'
                        || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '')

@@ -92,6 +92,11 @@ def create_database(dsn: str) -> None:
             return
         try:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        except psycopg.errors.InsufficientPrivilege:
+            raise DevdiagError(
+                f"cannot create database {dbname}: the login lacks CREATEDB (usual for the owner of a managed "
+                "database); create it as an administrator (CREATE DATABASE ... OWNER <login>) and restore "
+                "into it without --create") from None
         except psycopg.Error as exc:
             raise DevdiagError(f"cannot create database {dbname}: {first_line(exc)}") from None
 

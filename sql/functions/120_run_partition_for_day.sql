@@ -5,7 +5,7 @@
 -- writers); runs of that day waiting in the DEFAULT partition move into it in
 -- the same transaction (statements on a partition fire none of the parent's
 -- rollup triggers: the set of runs is unchanged). One maker per table at a
--- time (an advisory lock), so concurrent callers of one day create it once.
+-- time (devdiag.take_lock), so concurrent callers of one day create it once.
 CREATE OR REPLACE FUNCTION devdiag.run_partition_for_day(p_parent regclass, p_day date)
 RETURNS regclass
 LANGUAGE plpgsql
@@ -33,7 +33,7 @@ BEGIN
     IF v_part IS NOT NULL THEN
         RETURN v_part;
     END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, p_parent::oid::integer);
+    PERFORM devdiag.take_lock(7236112, p_parent::oid::integer);
     v_part := to_regclass(format('devdiag_part.%I', v_name));
     IF v_part IS NOT NULL THEN
         RETURN v_part;

@@ -35,24 +35,23 @@ DECLARE
     r record;
     cur_tk bigint := 0;
     -- open episodes of the current target (code, preset, start, last seen, start id)
-    oc text[] := '{}';
-    op text[] := '{}';
-    os timestamptz[] := '{}';
-    ol timestamptz[] := '{}';
-    oi bigint[] := '{}';
+    oc text[] := '{}'::text[];
+    op text[] := '{}'::text[];
+    os timestamptz[] := '{}'::timestamptz[];
+    ol timestamptz[] := '{}'::timestamptz[];
+    oi bigint[] := '{}'::bigint[];
     n integer := 0;
-    i integer;
     k integer;
     c text;
     -- episodes computed (target number, code, preset, start, last seen, end, start id, end id)
-    e_tk bigint[] := '{}';
-    e_code text[] := '{}';
-    e_preset text[] := '{}';
-    e_start timestamptz[] := '{}';
-    e_last timestamptz[] := '{}';
-    e_end timestamptz[] := '{}';
-    e_sid bigint[] := '{}';
-    e_eid bigint[] := '{}';
+    e_tk bigint[] := '{}'::bigint[];
+    e_code text[] := '{}'::text[];
+    e_preset text[] := '{}'::text[];
+    e_start timestamptz[] := '{}'::timestamptz[];
+    e_last timestamptz[] := '{}'::timestamptz[];
+    e_end timestamptz[] := '{}'::timestamptz[];
+    e_sid bigint[] := '{}'::bigint[];
+    e_eid bigint[] := '{}'::bigint[];
     m integer := 0;
     v_changed integer := 0;
     -- the stored episodes of these targets not ended before t0
@@ -104,7 +103,7 @@ BEGIN
     -- Writers of one tenant replay its episodes one at a time, each from a
     -- snapshot taken after the previous one committed (statements below run
     -- with a new snapshot in READ COMMITTED).
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+    PERFORM devdiag.take_lock(7236111, l.k)
     FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(a_tenant) AS t (tenant) ORDER BY 1) AS l;
 
     -- Archived runs rarely reach the recent past: skip probing the archive then
@@ -136,7 +135,7 @@ BEGIN
             SELECT u.tenant, u.target_hash, u.t0, u.tk
             FROM unnest(a_tenant, a_target, a_from, a_reports) WITH ORDINALITY
                 AS u (tenant, target_hash, t0, reports, tk)
-            WHERE u.reports OR u.tk = ANY (coalesce(o_tk, '{}'))
+            WHERE u.reports OR u.tk = ANY (coalesce(o_tk, '{}'::bigint []))
         )
         -- kind 0: episodes open just before t0, with what they had seen until then
         SELECT
@@ -190,7 +189,7 @@ BEGIN
                 e_tk[m] := cur_tk; e_code[m] := oc[i]; e_preset[m] := op[i]; e_start[m] := os[i];
                 e_last[m] := ol[i]; e_end[m] := NULL; e_sid[m] := oi[i]; e_eid[m] := NULL;
             END LOOP;
-            n := 0; oc := '{}'; op := '{}'; os := '{}'; ol := '{}'; oi := '{}';
+            n := 0; oc := '{}'::text[]; op := '{}'::text[]; os := '{}'::timestamptz[]; ol := '{}'::timestamptz[]; oi := '{}'::bigint[];
             cur_tk := r.tk;
         END IF;
         IF r.kind = 0 THEN

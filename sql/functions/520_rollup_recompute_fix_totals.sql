@@ -17,7 +17,7 @@ BEGIN
         RETURN;
     END IF;
     -- Same serialisation as the episodes: read only after earlier writers of the tenant committed.
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+    PERFORM devdiag.take_lock(7236111, l.k)
     FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(p_tenant) AS t (tenant) ORDER BY 1) AS l;
 
     WITH g AS (

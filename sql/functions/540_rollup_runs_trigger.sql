@@ -51,13 +51,13 @@ BEGIN
     -- is touched (in one order), so concurrent writers wait instead of deadlocking
     -- and each reads what the previous one committed.
     IF TG_OP = 'INSERT' THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+        PERFORM devdiag.take_lock(7236111, l.k)
         FROM (SELECT DISTINCT hashtext(x.tenant) AS k FROM new_rows AS x ORDER BY 1) AS l;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+        PERFORM devdiag.take_lock(7236111, l.k)
         FROM (SELECT DISTINCT hashtext(x.tenant) AS k FROM old_rows AS x ORDER BY 1) AS l;
     ELSE
-        PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+        PERFORM devdiag.take_lock(7236111, l.k)
         FROM (
             SELECT hashtext(x.tenant) AS k FROM new_rows AS x
             UNION

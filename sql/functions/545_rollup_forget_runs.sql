@@ -27,7 +27,7 @@ BEGIN
     IF c_tenant IS NULL THEN
         RETURN 0;
     END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+    PERFORM devdiag.take_lock(7236111, l.k)
     FROM (SELECT DISTINCT hashtext(x.tenant) AS k FROM unnest(c_tenant) AS x (tenant) ORDER BY 1) AS l;
     PERFORM devdiag.rollup_count_runs(c_tenant, c_ts, c_env, c_problems, c_sign);
     PERFORM devdiag.rollup_recompute_episodes(c_tenant, e_target, c_ts, e_reports);

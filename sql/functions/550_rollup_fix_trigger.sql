@@ -32,7 +32,7 @@ BEGIN
         ) AS u;
     END IF;
     -- The rollup triggers' tenant lock, taken before the rollup is touched (see rollup_runs_trigger).
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236111, l.k)
+    PERFORM devdiag.take_lock(7236111, l.k)
     FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(g_tenant) AS t (tenant) ORDER BY 1) AS l;
     PERFORM devdiag.rollup_recompute_fix_totals(g_tenant, g_problem, g_fix);
     RETURN NULL;

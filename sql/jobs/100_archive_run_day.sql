@@ -9,7 +9,7 @@
 -- partition and the live one dropped. Either way it is one transaction:
 -- killed at any point, the day is wholly live or wholly archived. No rollup
 -- changes: the views count live and archived runs alike. One mover at a time
--- (an advisory lock); a second mover of the same day finds nothing left.
+-- (devdiag.take_lock); a second mover of the same day finds nothing left.
 CREATE OR REPLACE FUNCTION devdiag.archive_run_day(p_day date)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -34,9 +34,9 @@ BEGIN
     -- diag_run itself, before any partition is touched; a writer holding
     -- diag_run and waiting for a partition this transaction locked would
     -- otherwise deadlock with it.
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236113, 0);
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run'::regclass::oid::integer);
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
+    PERFORM devdiag.take_lock(7236113, 0);
+    PERFORM devdiag.take_lock(7236112, 'devdiag.diag_run'::regclass::oid::integer);
+    PERFORM devdiag.take_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
     LOCK TABLE devdiag.diag_run IN ACCESS EXCLUSIVE MODE;
     v_live := to_regclass(format('devdiag_part.%I', 'diag_run' || v_suffix));
     IF v_live IS NULL THEN

@@ -22,9 +22,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- One retention job at a time, locks in archive_run_day's order.
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236113, 0);
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run'::regclass::oid::integer);
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
+    PERFORM devdiag.take_lock(7236113, 0);
+    PERFORM devdiag.take_lock(7236112, 'devdiag.diag_run'::regclass::oid::integer);
+    PERFORM devdiag.take_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
     LOCK TABLE devdiag.diag_run IN ACCESS EXCLUSIVE MODE;
     FOR v_day IN
         SELECT DISTINCT (d.ts AT TIME ZONE 'UTC')::date

@@ -15,8 +15,8 @@ BEGIN
         RAISE EXCEPTION 'purge_archive_day: the day must be a finite date, not %', coalesce(p_day::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236113, 0);
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
+    PERFORM devdiag.take_lock(7236113, 0);
+    PERFORM devdiag.take_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
     v_part := to_regclass(format('devdiag_part.%I', 'diag_run_archive_p' || to_char(p_day, 'YYYYMMDD')));
     IF v_part IS NULL THEN
         RETURN 0;
@@ -26,7 +26,7 @@ BEGIN
     -- its trigger reads the archive.
     -- Names come from a regclass.
     EXECUTE format(
-        'SELECT count(pg_catalog.pg_advisory_xact_lock(7236111, l.k)) '
+        'SELECT count(devdiag.take_lock(7236111, l.k)) '
         'FROM (SELECT DISTINCT hashtext(o.tenant) AS k FROM %s AS o ORDER BY 1) AS l', v_part);
     EXECUTE format('ALTER TABLE devdiag.diag_run_archive DETACH PARTITION %s', v_part);
     n := devdiag.rollup_forget_runs(v_part);

@@ -25,8 +25,8 @@ BEGIN
         RETURN 0;  -- purge is off
     END IF;
     -- One retention job at a time, locks in purge_archive_day's order.
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236113, 0);
-    PERFORM pg_catalog.pg_advisory_xact_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
+    PERFORM devdiag.take_lock(7236113, 0);
+    PERFORM devdiag.take_lock(7236112, 'devdiag.diag_run_archive'::regclass::oid::integer);
     FOR v_day IN
         SELECT DISTINCT (a.ts AT TIME ZONE 'UTC')::date
         FROM devdiag_part.diag_run_archive_default AS a

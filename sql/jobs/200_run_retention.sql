@@ -27,7 +27,7 @@ BEGIN
     COMMIT;
     LOOP
         -- Taken before the check reads the DEFAULT partition, so two jobs never wait on each other in turn.
-        PERFORM pg_catalog.pg_advisory_xact_lock(7236113, 0);
+        PERFORM devdiag.take_lock(7236113, 0);
         EXIT WHEN v_batches >= coalesce(p_max_batches, 2147483647) OR NOT (
             EXISTS (
                 SELECT FROM devdiag.run_partition_days('devdiag.diag_run') AS d (day)

@@ -24,5 +24,6 @@ COMMENT ON VIEW devdiag_ref.v_ref_ttr_days IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'Resolved remediation episodes: from the run that first reported a problem to the first later run of the same preset (or full) without it.';
 COMMENT ON COLUMN devdiag_ref.v_ref_ttr_days.ttr_days IS 'Whole UTC days between first_seen_day and first_zero_day.';
-COMMENT ON COLUMN devdiag_ref.v_ref_ttr_days.ttr_hours IS 'Elapsed hours between started_at and resolved_at, rounded to 4 decimals (0.36 s); ttr_seconds is exact.';
+COMMENT ON COLUMN devdiag_ref.v_ref_ttr_days.ttr_hours IS
+'Elapsed hours between started_at and resolved_at, rounded to 4 decimals (0.36 s); ttr_seconds is exact.';
 COMMENT ON COLUMN devdiag_ref.v_ref_ttr_days.ttr_seconds IS 'Exact elapsed seconds between started_at and resolved_at.';

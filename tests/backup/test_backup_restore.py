@@ -325,3 +325,18 @@ def test_backup_files_are_private_to_their_owner_whatever_the_umask(pg, loaded_d
     wrong = {p: oct(m) for p, m in modes.items()
              if m != (0o700 if (tmp_path / p).is_dir() else 0o600)}
     assert wrong == {}
+
+
+def test_restore_create_without_createdb_names_the_privilege_and_the_way_round(pg):
+    """--create by a login without CREATEDB stops in one line saying what to ask an administrator for."""
+    from psycopg import sql
+
+    with psycopg.connect(pg.superuser_dsn(), autocommit=True) as su:
+        su.execute("DROP ROLE IF EXISTS no_createdb")
+        su.execute(sql.SQL("CREATE ROLE no_createdb LOGIN IN ROLE devdiag_owner"))
+    try:
+        with pytest.raises(DevdiagError, match="lacks CREATEDB.*without --create"):
+            restore_mod.create_database(pg.dsn("restore_target_nocreate", "no_createdb"))
+    finally:
+        with psycopg.connect(pg.superuser_dsn(), autocommit=True) as su:
+            su.execute("DROP ROLE no_createdb")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 HEALTH = Path(__file__).resolve().parents[2] / "sql" / "health"
 COLUMNS = ["check_name", "subject", "status", "value", "detail"]

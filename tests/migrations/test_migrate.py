@@ -155,7 +155,7 @@ def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
         # two targets, the problem coming and going several times on each
         land_recurring_problem(conn, hours_apart=1)
     # back to the step before 0042 (one rollback per step, newest first)
-    for _ in range(20):
+    for _ in range(60):
         if "0042_add_episode_no_to_rollup_ttr_episode" in run(dsn, "rollback"):
             break
     else:
@@ -309,7 +309,7 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
     """0060 converts both run tables with their rows: same rows and ids, a partition per day, grants, policies and
     rollup triggers in place, every view equal to its raw reference and the rollups left as they were (no rebuild)."""
     dsn = pg.dsn(fresh_db)
-    for _ in range(20):
+    for _ in range(60):
         if "0060_partition_runs_by_day" in run(dsn, "rollback"):
             break
     else:
@@ -356,7 +356,7 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
         assert new_id > top_id
         conn.commit()
     # and back: the rollback restores plain tables with the same rows
-    assert any("0060_partition_runs_by_day" in run(dsn, "rollback") for _ in range(3))
+    assert any("0060_partition_runs_by_day" in run(dsn, "rollback") for _ in range(20))
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
         assert conn.execute(runs.format("diag_run_archive")).fetchall() == arch

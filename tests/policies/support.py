@@ -34,6 +34,7 @@ NON_TENANT_TABLES = {
     "tenant_grant": "the role-to-tenant mapping itself; no role but the owner has any privilege on it",
     "sync_source": "one row per SQLite store and its watermark (sync)",
     "sync_run_lock": "one row per SQLite store, locked while a sync of it runs",
+    "lock_slot": "one row per maintenance lock key (a tenant's rollups, a run table's partitions, the day mover)",
     "job_log": "counts per maintenance job run (retention)",
 }
 

@@ -267,3 +267,38 @@ def test_reference_computations_live_only_in_the_owner_only_schema(db):
            SELECT p.proname, a.grantee::text FROM pg_proc p, aclexplode(p.proacl) a
            WHERE p.pronamespace = 'devdiag_ref'::regnamespace AND a.grantee <> p.proowner""").fetchall()
     assert granted == []
+
+
+#: reader-reachable indexes that do not lead with tenant (docs/SECURITY.md, "A known channel")
+INDEXES_NOT_LEADING_WITH_TENANT = {
+    ("fix_outcome", "fix_outcome_ts_idx"),
+    ("rollup_problem_day", "rollup_problem_day_day_idx"),
+    ("rollup_tenant_hour", "rollup_tenant_hour_day_idx"),
+    ("rollup_tenant_day", "rollup_tenant_day_day_idx"),
+    ("rollup_resolved_day", "rollup_resolved_day_day_idx"),
+    ("rollup_ttr_episode", "rollup_ttr_episode_started_idx"),
+    ("rollup_ttr_episode", "rollup_ttr_episode_resolved_idx"),
+    ("rollup_episode_day", "rollup_episode_day_end_covering_idx"),
+}
+
+
+def test_indexes_a_reader_can_reach_lead_with_tenant_but_the_documented_few(db):
+    """An index on a table readers may select from leads with tenant, or is one of the documented exceptions."""
+    rows = db.execute(
+        """SELECT c.relname, i.relname
+           FROM pg_index AS x
+           JOIN pg_class AS i ON i.oid = x.indexrelid
+           JOIN pg_class AS c ON c.oid = x.indrelid
+           JOIN pg_namespace AS n ON n.oid = c.relnamespace
+           WHERE n.nspname IN ('devdiag', 'devdiag_part')
+             AND c.relname <> 'settings'
+             AND (has_table_privilege('devdiag_reader', c.oid, 'SELECT')
+                  OR has_table_privilege('devdiag_analyst', c.oid, 'SELECT')
+                  OR EXISTS (SELECT FROM pg_inherits AS h
+                             JOIN pg_class AS p ON p.oid = h.inhparent
+                             WHERE h.inhrelid = c.oid
+                               AND has_table_privilege('devdiag_reader', p.oid, 'SELECT')))
+             AND (x.indkey[0] = 0
+                  OR (SELECT a.attname FROM pg_attribute AS a
+                      WHERE a.attrelid = c.oid AND a.attnum = x.indkey[0]) <> 'tenant')""").fetchall()
+    assert set(rows) == INDEXES_NOT_LEADING_WITH_TENANT
