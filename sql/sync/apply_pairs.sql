@@ -12,6 +12,9 @@ WITH changed AS (
             ELSE o.last_credited_at
         END AS credited_at
     FROM pg_temp.sync_stage_pair AS p
+    -- The stored state of pair p, in two branches: an index lookup cannot take
+    -- "env_fp IS NOT DISTINCT FROM", and as one condition the probe would read
+    -- every environment of the (tenant, problem, fix).
     LEFT JOIN LATERAL (
         SELECT
             s.id,
