@@ -34,13 +34,13 @@ db-down: $(STAMP) ## stop the local PostgreSQL
 db-destroy: $(STAMP) ## stop the local PostgreSQL and delete its data
 	$(BIN)/devdiag-localdb destroy
 
-migrate: $(STAMP) ## apply pending migrations, then re-apply sql/
+migrate: $(STAMP) ## apply pending migrations, then re-apply sql/ when it changed
 	$(BIN)/devdiag-migrate apply
 
 rollback: $(STAMP) ## undo the last applied migration
 	$(BIN)/devdiag-migrate rollback
 
-rollback-all: $(STAMP) ## undo every migration (drops the devdiag schema)
+rollback-all: $(STAMP) ## undo every migration: the database returns to empty
 	$(BIN)/devdiag-migrate rollback --all
 
 status: $(STAMP) ## applied/pending migrations and drift
