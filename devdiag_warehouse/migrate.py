@@ -438,7 +438,34 @@ class Migrator:
         else:
             self.say("no pending migrations")
         self.apply_repeatables(only_if_changed=not pending)
+        self.turn_jit_off()
         return 0
+
+    def turn_jit_off(self, reset: bool = False) -> None:
+        """The database runs without JIT: the views read rollups, and compiling took most of a dashboard's time.
+
+        A per-database setting, which only the database's owner may change: as
+        anyone else, migrate prints the statement for the owner to run.
+        """
+        from psycopg import sql
+
+        c = self.lock_conn
+        owner, current = c.execute(
+            """SELECT pg_has_role(current_user, d.datdba, 'MEMBER'),
+                      EXISTS (SELECT FROM pg_db_role_setting AS s
+                              WHERE s.setdatabase = d.oid AND s.setrole = 0 AND 'jit=off' = ANY (s.setconfig))
+               FROM pg_database AS d WHERE d.datname = current_database()""").fetchone()
+        if current != reset:
+            return
+        db = c.execute("SELECT current_database()").fetchone()[0]
+        stmt = sql.SQL("ALTER DATABASE {} {}").format(
+            sql.Identifier(db), sql.SQL("RESET jit" if reset else "SET jit = off"))
+        if owner:
+            c.execute(stmt)
+            if not reset:
+                self.say(f"database {db}: jit turned off for new sessions")
+        elif not reset:
+            self.say(f"note: JIT stays on in database {db}; as its owner run: {stmt.as_string(c)};")
 
     def apply_step(self, backend, m) -> None:
         """Apply one step so that a kill at any point leaves it applied and recorded, or neither."""
@@ -549,6 +576,7 @@ class Migrator:
             backend.connection.close()
             self.guard_conn.rollback()  # the lock row goes with the schema
             self.lock_conn.execute(f"DROP SCHEMA IF EXISTS {META_SCHEMA} CASCADE")
+            self.turn_jit_off(reset=True)
             self.say(f"all steps rolled back: the devdiag and {META_SCHEMA} schemas are gone")
         return 0
 

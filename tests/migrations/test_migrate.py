@@ -361,3 +361,19 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
         assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
         assert conn.execute(runs.format("diag_run_archive")).fetchall() == arch
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (len(live) + 1,)
+
+
+def test_migrate_turns_jit_off_for_the_database_and_rollback_all_turns_it_back(pg, fresh_db):
+    """After make migrate a new session of the database runs without JIT; rollback-all resets the setting."""
+    dsn = pg.dsn(fresh_db)
+
+    def jit() -> str:
+        with psycopg.connect(dsn) as conn:
+            return conn.execute("SHOW jit").fetchone()[0]
+
+    assert jit() == "on"  # a clone does not copy per-database settings
+    assert "jit turned off" in run(dsn)
+    assert jit() == "off"
+    assert "jit turned off" not in run(dsn)
+    run(dsn, "rollback", all_steps=True)
+    assert jit() == "on"
