@@ -118,9 +118,9 @@ def conninfo(params: dict[str, str]) -> str:
     return make_conninfo(**params)
 
 
-def libpq_dsn(dsn: str) -> str:
-    """Normalise any accepted DSN to libpq's ``key=value`` form."""
-    return conninfo(parse_dsn(dsn))
+def libpq_dsn(dsn: str, origin: str = "the DSN") -> str:
+    """Normalise any accepted DSN to libpq's ``key=value`` form; ``origin`` names it in errors."""
+    return conninfo(parse_dsn(dsn, origin))
 
 
 def psql_uri(dsn: str) -> str:
@@ -240,7 +240,7 @@ def configured_warehouse(cli: str | None = None, *, aliases: tuple[str, ...] = (
     candidates += [(os.environ.get(name), name) for name in aliases]
     for value, origin in candidates:
         if value:
-            return Warehouse(libpq_dsn_from(value, origin), origin)
+            return Warehouse(libpq_dsn(value, origin), origin)
     cfg = load_config(config)
     section = cfg.get("warehouse") or {}
     if not isinstance(section, dict):
@@ -250,12 +250,8 @@ def configured_warehouse(cli: str | None = None, *, aliases: tuple[str, ...] = (
         origin = f"{Path(config_path(config)).name} warehouse.dsn"
         if not isinstance(value, str):
             raise DevdiagError(f"{origin} must be a string")
-        return Warehouse(libpq_dsn_from(value, origin), origin)
+        return Warehouse(libpq_dsn(value, origin), origin)
     return None
-
-
-def libpq_dsn_from(value: str, origin: str) -> str:
-    return conninfo(parse_dsn(value, origin))
 
 
 def warehouse(cli: str | None = None, *, create_local: bool = False, aliases: tuple[str, ...] = (),

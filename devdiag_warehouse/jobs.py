@@ -40,7 +40,8 @@ NO_PG_CRON = (
 
 
 def dbname_of(dsn: str) -> str:
-    return parse_dsn(dsn).get("dbname") or parse_dsn(dsn).get("user") or "postgres"
+    params = parse_dsn(dsn)
+    return params.get("dbname") or params.get("user") or "postgres"
 
 
 def plan(warehouse_db: str, cron_db: str) -> list[tuple[str, str, str, str]]:
