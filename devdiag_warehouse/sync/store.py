@@ -80,8 +80,14 @@ class Store:
 
     def runs_after(self, after: int, limit: int) -> list[tuple]:
         """The next ``limit`` runs above ``after`` in id order (keyset paging, same snapshot)."""
-        sql = ("SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset FROM diag_run "
-               "WHERE id > ? ORDER BY id LIMIT ?")
+        return self._page("SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset FROM diag_run "
+                          "WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+
+    def fix_outcomes(self, after: int, limit: int) -> list[tuple]:
+        return self._page("SELECT id, ts, tenant, problem_code, fix_code, confidence, support, env_fp, notes "
+                          "FROM fix_outcome WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+
+    def _page(self, sql: str, after: int, limit: int) -> list[tuple]:
         try:
             return self.conn.execute(sql, (after, limit)).fetchall()
         except sqlite3.OperationalError as exc:
@@ -90,25 +96,6 @@ class Store:
         except sqlite3.Error as exc:
             raise self.error(exc) from None
         # Some text is not UTF-8: read this page as bytes and decode per value.
-        self.conn.text_factory = bytes
-        try:
-            rows = self.conn.execute(sql, (after, limit)).fetchall()
-        except sqlite3.Error as exc:
-            raise self.error(exc) from None
-        finally:
-            self.conn.text_factory = str
-        return [tuple(decode_or_keep(v) for v in r) for r in rows]
-
-    def fix_outcomes(self, after: int, limit: int) -> list[tuple]:
-        sql = ("SELECT id, ts, tenant, problem_code, fix_code, confidence, support, env_fp, notes "
-               "FROM fix_outcome WHERE id > ? ORDER BY id LIMIT ?")
-        try:
-            return self.conn.execute(sql, (after, limit)).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "decode" not in str(exc).lower():
-                raise self.error(exc) from None
-        except sqlite3.Error as exc:
-            raise self.error(exc) from None
         self.conn.text_factory = bytes
         try:
             rows = self.conn.execute(sql, (after, limit)).fetchall()
