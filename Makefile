@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SQL_DIRS := migrations sql
 PG_MAJORS ?= 15 embedded
 
-.PHONY: help venv migrate rollback rollback-all status lint test test-15 test-embedded retention jobs \
+.PHONY: help venv migrate rollback rollback-all status lint test test-15 test-embedded retention refresh jobs \
         demo db-up db-down db-destroy psql dsn
 
 help:
@@ -55,7 +55,10 @@ dsn: $(STAMP) ## print the warehouse as a URI psql, pg_dump and Tableau users ca
 retention: $(STAMP) ## run the retention job once (archive, then purge if configured)
 	$(BIN)/devdiag-retention
 
-jobs: $(STAMP) ## schedule retention/vacuum/cleanup with pg_cron (needs DEVDIAG_CRON_DSN, privileged)
+refresh: $(STAMP) ## fold new runs into the rollups once (system cron: every minute)
+	$(BIN)/devdiag-retention --refresh
+
+jobs: $(STAMP) ## schedule refresh/retention/vacuum/cleanup with pg_cron (needs DEVDIAG_CRON_DSN, privileged)
 	$(BIN)/devdiag-jobs
 
 .PHONY: sync bench-sync

@@ -25,6 +25,8 @@ from .config import DevdiagError, connect, main_guard, parse_dsn, resolve_dsn
 
 # name, schedule, command, where ("warehouse" or "cron")
 JOBS = [
+    # The views are exact as of the last refresh: fold new runs every minute.
+    ("devdiag-refresh", "* * * * *", "CALL devdiag.refresh_rollups()", "warehouse"),
     ("devdiag-retention", "17 3 * * *", "CALL devdiag.run_retention()", "warehouse"),
     # VACUUM cannot run in a transaction block: it is a job of its own.
     ("devdiag-vacuum", "47 3 * * *", "VACUUM (ANALYZE)", "warehouse"),
@@ -34,7 +36,7 @@ JOBS = [
 
 NO_PG_CRON = (
     "pg_cron is not installed in the database of {dsn}: enable it (shared_preload_libraries = 'pg_cron', "
-    "CREATE EXTENSION pg_cron in cron.database_name) or schedule `make retention` from system cron "
+    "CREATE EXTENSION pg_cron in cron.database_name) or schedule `make refresh` and `make retention` from system cron "
     "(docs/RETENTION.md)"
 )
 

@@ -9,7 +9,7 @@ Versioned steps are yoyo migrations in ``migrations/``; yoyo's bookkeeping
 lives in the schema ``devdiag_meta``, beside our checksum of every applied
 file (yoyo hashes a migration's id, not its content, so an edited step would
 otherwise go unnoticed).  Repeatable definitions (``sql/functions``,
-``sql/views``, ``sql/policies``, ``sql/jobs``) are re-applied on every run in
+``sql/rollups``, ``sql/views``, ``sql/policies``, ``sql/jobs``) are re-applied on every run in
 one transaction: all views of ``devdiag`` are dropped in a single statement
 and re-created in file order, so a changed column never blocks the update and
 no other object is silently dropped.  A session-level advisory lock (polled,
@@ -48,7 +48,7 @@ from .config import (
 )
 
 MIGRATIONS_DIR = ROOT / "migrations"
-REPEATABLE_DIRS = ["sql/functions", "sql/views", "sql/policies", "sql/jobs"]
+REPEATABLE_DIRS = ["sql/functions", "sql/rollups", "sql/views", "sql/policies", "sql/jobs"]
 META_SCHEMA = "devdiag_meta"
 #: seconds a migrate run waits for another one (DEVDIAG_MIGRATE_LOCK_WAIT or --lock-wait)
 DEFAULT_LOCK_WAIT = 600.0

@@ -1,10 +1,13 @@
-"""make retention: run the retention job once, from system cron where pg_cron is not available.
+"""make retention / make refresh: the maintenance jobs, from system cron where pg_cron is not available.
 
-Calls ``devdiag.run_retention()`` (partition the days ahead, archive whole
+``make refresh`` (``--refresh``) folds the runs written since the last refresh
+into the rollups (``CALL devdiag.refresh_rollups()``); the views are exact as
+of the last refresh, so it runs every minute.  ``make retention`` calls ``devdiag.run_retention()`` (partition the days ahead, archive whole
 UTC days past ``retention_days``, then purge archived days past
 ``archive_purge_days`` when set), which commits after every batch of days, so
 it runs on an autocommit connection.  System cron line:
 
+    * * * * *   cd /opt/devdiag-warehouse && DEVDIAG_DSN=... make -s refresh >> /var/log/devdiag-refresh.log 2>&1
     17 3 * * *  cd /opt/devdiag-warehouse && DEVDIAG_DSN=... make -s retention >> /var/log/devdiag-retention.log 2>&1
 """
 
@@ -22,9 +25,13 @@ def main(argv=None) -> int:
     add_dsn_option(ap)
     ap.add_argument("--batch", type=int, help="UTC days moved or purged per transaction (default 1)")
     ap.add_argument("--max-batches", type=int, help="stop after this many batches per phase")
+    ap.add_argument("--refresh", action="store_true",
+                    help="only fold new runs into the rollups (CALL devdiag.refresh_rollups()), every minute")
     args = ap.parse_args(argv)
     import psycopg
 
+    if args.refresh:
+        return refresh(resolve_dsn(args.dsn))
     with connect(resolve_dsn(args.dsn), autocommit=True) as conn:
         notices: list[str] = []
         conn.add_notice_handler(lambda d: notices.append(d.message_primary))
@@ -35,6 +42,26 @@ def main(argv=None) -> int:
         except psycopg.Error as exc:
             raise DevdiagError(f"retention failed: {str(exc).strip().splitlines()[0]}") from None
     print(notices[-1] if notices else "retention: done")
+    return 0
+
+
+def refresh(dsn: str) -> int:
+    """Fold the runs written since the last refresh; exit 1 when writers held the run tables too long."""
+    import psycopg
+
+    with connect(dsn, autocommit=True) as conn:
+        notices: list[str] = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+        try:
+            folded = conn.execute("CALL devdiag.refresh_rollups()").fetchone()[0]
+        except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
+            raise DevdiagError("devdiag.refresh_rollups() is missing: run make migrate first") from None
+        except psycopg.Error as exc:
+            raise DevdiagError(f"refresh failed: {str(exc).strip().splitlines()[0]}") from None
+    if folded is None:
+        print(notices[-1] if notices else "refresh: writers held the run tables; nothing folded", file=sys.stderr)
+        return 1
+    print(f"refresh: folded {folded} run(s) into the rollups")
     return 0
 
 

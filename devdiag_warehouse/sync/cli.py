@@ -71,7 +71,7 @@ class Producer(threading.Thread):
 RETRIES = 3
 
 
-def retrying(wh: Warehouse, land) -> None:
+def retrying(wh: Warehouse, land):
     """Run one landing transaction, again after a deadlock (e.g. with a concurrent writer's triggers).
 
     The transaction was rolled back whole, and a batch or the fix outcome
@@ -126,6 +126,10 @@ def progress_bar(total: int | None, enabled: bool):
     # A terminal that reports no size (some CI ptys) would get an empty bar.
     return tqdm(total=total, unit=" runs", unit_scale=True, file=sys.stderr, dynamic_ncols=sized,
                 ncols=None if sized else 80, nrows=None if sized else 24, desc="sync", smoothing=0.1)
+
+
+# How long the final refresh waits for other writers still in flight.
+REFRESH_LOCK_WAIT_S = 30.0
 
 
 def sync(cfg: Settings, out=sys.stdout) -> int:
@@ -189,6 +193,10 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
                 bar.close()
         retrying(wh, lambda: wh.land_fixes(store, source, privacy, counts, cfg.batch_rows,
                                            apply=not cfg.dry_run))
+        if not cfg.dry_run and retrying(wh, lambda: wh.refresh_rollups(REFRESH_LOCK_WAIT_S)) is None:
+            print(f"sync source '{name}': the rollups were not refreshed (other writers held the run tables "
+                  f"for {REFRESH_LOCK_WAIT_S:.0f} s); the minute job or CALL devdiag.refresh_rollups() folds them",
+                  file=out)
     except wh.psycopg.errors.LockNotAvailable as exc:
         raise BusyError(f"a warehouse table stayed locked: {exc.diag.message_primary}") from None
     except wh.psycopg.errors.InsufficientPrivilege as exc:

@@ -144,6 +144,7 @@ class Warehouse:
                       to_regclass('devdiag.sync_reject') IS NOT NULL,
                       to_regclass('devdiag.fix_outcome_source') IS NOT NULL,
                       to_regclass('devdiag.sync_run_lock') IS NOT NULL,
+                      to_regclass('devdiag.rollup_refresh_state') IS NOT NULL,
                       EXISTS (SELECT 1 FROM pg_constraint
                               WHERE conname = 'diag_run_source_identity_unique')""").fetchone()
         self.conn.rollback()
@@ -365,6 +366,13 @@ class Warehouse:
         mid = (lo + hi) // 2
         return (self._apply_pairs(source_id, seen_at, lo, mid, rejects)
                 + self._apply_pairs(source_id, seen_at, mid + 1, hi, rejects))
+
+    def refresh_rollups(self, lock_wait_s: float) -> int | None:
+        """Fold what was written (by this sync and any other writer) into the rollups; None when writers
+        held the run tables longer than lock_wait_s (the minute job folds it then)."""
+        row = self.conn.execute(statement("refresh_rollups"), {"lock_wait_s": lock_wait_s}).fetchone()
+        self.conn.commit()
+        return row[0]
 
     def close(self) -> None:
         for conn in (self.conn, self.lock_conn):

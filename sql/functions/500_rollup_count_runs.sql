@@ -28,6 +28,10 @@ DECLARE
     z_env text[];
     z_tot_tenant text[];
     z_tot_code text[];
+    d_tenant text[];
+    d_day date[];
+    d_runs bigint[];
+    d_problem_runs bigint[];
 BEGIN
     IF p_tenant IS NULL THEN
         RETURN;
@@ -80,6 +84,23 @@ BEGIN
         (SELECT array_agg(x.hour) FROM up_hour AS x WHERE x.runs = 0),
         (SELECT array_agg(x.tenant) FROM up_total AS x WHERE x.runs = 0)
     INTO z_hour_tenant, z_hour, z_total;
+
+    -- Runs per tenant and UTC day.
+    SELECT array_agg(d.tenant), array_agg(d.day), array_agg(d.runs), array_agg(d.problem_runs)
+    INTO d_tenant, d_day, d_runs, d_problem_runs
+    FROM (
+        SELECT
+            u.tenant, devdiag.utc_day(u.ts) AS day, sum(u.sign) AS runs,
+            coalesce(sum(u.sign) FILTER (WHERE jsonb_array_length(u.problems) > 0), 0) AS problem_runs
+        FROM unnest(p_tenant, p_ts, p_problems, p_sign) AS u (tenant, ts, problems, sign)
+        GROUP BY 1, 2
+    ) AS d
+    WHERE d.runs <> 0 OR d.problem_runs <> 0;
+    IF d_tenant IS NOT NULL THEN
+        PERFORM devdiag.rollup_add_per_tenant_day(
+            'devdiag.rollup_tenant_day', '{runs,problem_runs}', d_tenant, d_day, d_runs, d_problem_runs
+        );
+    END IF;
 
     -- Runs per UTC day and code, per code and environment, per code (a run
     -- listing a code twice counts once).
@@ -198,4 +219,4 @@ $$;
 
 COMMENT ON FUNCTION devdiag.rollup_count_runs(text[], timestamptz[], text[], jsonb[], integer[]) IS
 'Applies runs added (sign 1) or removed (sign -1) to the count rollups '
-'(tenant hour and total, problem day, environment and total); called by the rollup triggers.';
+'(tenant hour, day and total, problem day, environment and total); called by the run_counts fold.';

@@ -340,6 +340,9 @@ BEGIN
     FROM g
     WHERE g.sign = 1 AND NOT g.paired;
 
+    -- Episodes per day and resolved per day move by the same rows.
+    PERFORM devdiag.rollup_episode_day_apply(g_tenant, g_code, g_start, g_end, g_no, g_sign);
+
     -- Histogram and per-problem statistics move by the episodes that changed.
     WITH g AS (
         SELECT *
@@ -400,4 +403,5 @@ $$;
 COMMENT ON FUNCTION devdiag.rollup_recompute_episodes(text[], text[], timestamptz[], boolean[]) IS
 'Replays remediation episodes of the given targets from the given times on (seeded with the episodes open then; '
 'p_reports: whether the changed run reports a problem) '
-'and applies the difference to rollup_ttr_episode, rollup_ttr_histogram and rollup_episode_stat; returns the episode rows changed.';
+'and applies the difference to rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day '
+'and rollup_resolved_day; returns the episode rows changed.';

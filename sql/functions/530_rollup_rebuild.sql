@@ -1,6 +1,8 @@
--- Why: the rollups must be built once from the runs already there (first
--- migrate on a populated warehouse, a TRUNCATE, a restore taken with triggers
--- disabled). Writers wait meanwhile (SHARE locks), so nothing lands unseen.
+-- Why: the rollups must be built from the runs already there when they cannot
+-- be folded on: a TRUNCATE, runs changed or deleted by hand, or a backfill
+-- so large that one pass over everything beats folding it in batches. Writers
+-- wait meanwhile (SHARE locks), so every run there is counted, and the
+-- refresh watermark moves to the last ingest id drawn.
 CREATE OR REPLACE FUNCTION devdiag.rollup_rebuild()
 RETURNS void
 LANGUAGE plpgsql
@@ -12,15 +14,20 @@ DECLARE
     v_tenant text[];
     v_target text[];
     v_chunk integer := 5000;
+    v_hi bigint;
     i integer;
 BEGIN
+    -- The all-tenant refresh's lock, then the tables: no refresh runs meanwhile.
+    PERFORM devdiag.take_lock(7236114, 0);
     LOCK TABLE devdiag.diag_run, devdiag.diag_run_archive, devdiag.fix_outcome IN SHARE MODE;
+    -- No writer is in flight now, and none can start: every id drawn is in the tables or was rolled back.
+    SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_hi FROM devdiag.ingest_seq AS s;
     TRUNCATE devdiag.rollup_problem_day, devdiag.rollup_problem_env, devdiag.rollup_problem_total,
         devdiag.rollup_tenant_hour, devdiag.rollup_tenant_total, devdiag.rollup_fix_total,
         devdiag.rollup_ttr_episode, devdiag.rollup_ttr_histogram, devdiag.rollup_episode_stat,
         devdiag.rollup_episode_day, devdiag.rollup_tenant_day, devdiag.rollup_resolved_day;
 
-    -- The same counts the triggers keep, over every run at once.
+    -- The same counts the folds keep, over every run at once.
     INSERT INTO devdiag.rollup_tenant_hour (tenant, hour, runs, problem_runs)
     SELECT
         r.tenant, date_bin('1 hour', r.ts, '2000-01-01 00:00:00+00'::timestamptz),
@@ -30,6 +37,11 @@ BEGIN
         UNION ALL
         SELECT a.tenant, a.ts, a.problems FROM devdiag.diag_run_archive AS a
     ) AS r
+    GROUP BY 1, 2;
+
+    INSERT INTO devdiag.rollup_tenant_day (tenant, day, runs, problem_runs)
+    SELECT h.tenant, devdiag.utc_day(h.hour), sum(h.runs), sum(h.problem_runs)
+    FROM devdiag.rollup_tenant_hour AS h
     GROUP BY 1, 2;
 
     INSERT INTO devdiag.rollup_tenant_total (tenant, runs, problem_runs)
@@ -98,8 +110,12 @@ BEGIN
         );
         i := i + v_chunk;
     END LOOP;
+
+    UPDATE devdiag.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now();
+    DELETE FROM devdiag.rollup_tenant_watermark;
 END;
 $$;
 
 COMMENT ON FUNCTION devdiag.rollup_rebuild() IS
-'Recomputes every rollup from the raw runs and fix outcomes (writers wait meanwhile); migrate calls it when it first attaches the rollup triggers.';
+'Recomputes every rollup from the raw runs and fix outcomes (writers wait meanwhile) and moves the refresh watermark '
+'to the last ingest id.';

@@ -1,9 +1,10 @@
--- Why: purging a day drops its archive partition, which fires no trigger; the
--- rollups must still lose its runs exactly as the DELETE trigger of
--- 540_rollup_runs_trigger.sql would take them out (-1 for every run, then a
--- replay of the episodes of the targets whose runs left). Called after the
--- partition is detached, so the replay reads the runs that are left. Takes
--- the same per-tenant locks as the trigger, in the same order.
+-- Why: purging a day drops its archive partition; the rollups must lose its
+-- runs as if they had never been folded in. Runs at or below their tenant's
+-- watermark are in the rollups and leave them through the registry's folds
+-- with sign -1 (counts drop, episodes of their targets are replayed from the
+-- runs that are left); runs above it were never folded and simply go. Called
+-- after the partition is detached, so the replay reads the runs that are left,
+-- under the tenants' refresh locks so no refresh folds the day meanwhile.
 CREATE OR REPLACE FUNCTION devdiag.rollup_forget_runs(p_runs regclass)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -11,29 +12,40 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
+    f record;
+    n bigint;
     c_tenant text[];
     c_ts timestamptz[];
+    c_target text[];
     c_env text[];
     c_problems jsonb[];
     c_sign integer[];
-    e_target text[];
-    e_reports boolean[];
 BEGIN
     -- The table name is a regclass.
-    EXECUTE format(
-        'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.env_fp), array_agg(o.problems), array_agg(-1), '
-        'array_agg(o.target_hash), array_agg(jsonb_array_length(o.problems) > 0) FROM %s AS o', p_runs)
-    INTO c_tenant, c_ts, c_env, c_problems, c_sign, e_target, e_reports;
-    IF c_tenant IS NULL THEN
+    EXECUTE format('SELECT count(*) FROM %s', p_runs) INTO n;
+    IF n = 0 THEN
         RETURN 0;
     END IF;
-    PERFORM devdiag.take_lock(7236111, l.k)
-    FROM (SELECT DISTINCT hashtext(x.tenant) AS k FROM unnest(c_tenant) AS x (tenant) ORDER BY 1) AS l;
-    PERFORM devdiag.rollup_count_runs(c_tenant, c_ts, c_env, c_problems, c_sign);
-    PERFORM devdiag.rollup_recompute_episodes(c_tenant, e_target, c_ts, e_reports);
-    RETURN cardinality(c_tenant);
+    EXECUTE format(
+        'SELECT count(devdiag.take_lock(7236111, l.k)) '
+        'FROM (SELECT DISTINCT hashtext(o.tenant) AS k FROM %s AS o ORDER BY 1) AS l', p_runs);
+    EXECUTE format(
+        'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
+        'array_agg(o.problems), array_agg(-1) '
+        'FROM %s AS o LEFT JOIN devdiag.rollup_tenant_watermark AS w ON o.tenant = w.tenant '
+        'WHERE o.ingest_id <= greatest((SELECT s.folded_through FROM devdiag.rollup_refresh_state AS s), '
+        'w.folded_through)', p_runs)
+    INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
+    IF c_tenant IS NOT NULL THEN
+        FOR f IN SELECT g.fold FROM devdiag.rollup_registry AS g WHERE g.source = 'runs' ORDER BY g.position LOOP
+            -- The fold is a function name the registry holds, quoted as a regproc.
+            EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)
+            USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
+        END LOOP;
+    END IF;
+    RETURN n;
 END;
 $$;
 
 COMMENT ON FUNCTION devdiag.rollup_forget_runs(regclass) IS
-'Takes the runs of a detached partition out of the rollups (as deleting them would); returns how many.';
+'Takes the runs of a detached partition out of the rollups (those folded in); returns how many runs it held.';

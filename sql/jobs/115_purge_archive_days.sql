@@ -16,6 +16,10 @@ DECLARE
     v_day date;
     v_done integer := 0;
     n bigint := 0;
+    v_fold record;
+    g_tenant text[];
+    g_problem text[];
+    g_fix text[];
 BEGIN
     IF coalesce(p_max_days, 0) < 1 THEN
         RAISE EXCEPTION 'purge_archive_days: p_max_days must be at least 1, not %', coalesce(p_max_days::text, 'NULL')
@@ -46,8 +50,23 @@ BEGIN
         v_done := v_done + 1;
     END LOOP;
     IF v_done < p_max_days THEN
-        -- Fix outcomes age by their last credit (ts), not their first.
-        DELETE FROM devdiag.fix_outcome AS f WHERE f.ts < v_cutoff;
+        -- Fix outcomes age by their last credit (ts), not their first; their
+        -- groups are recomputed from the rows left, as a refresh would.
+        WITH gone AS (
+            DELETE FROM devdiag.fix_outcome AS f WHERE f.ts < v_cutoff
+            RETURNING f.tenant, f.problem_code, f.fix_code
+        )
+        SELECT array_agg(g.tenant), array_agg(g.problem_code), array_agg(g.fix_code)
+        INTO g_tenant, g_problem, g_fix
+        FROM (SELECT DISTINCT x.tenant, x.problem_code, x.fix_code FROM gone AS x) AS g;
+        IF g_tenant IS NOT NULL THEN
+            FOR v_fold IN
+                SELECT r.fold FROM devdiag.rollup_registry AS r WHERE r.source = 'fix_outcome' ORDER BY r.position
+            LOOP
+                -- The fold is a function name the registry holds, quoted as a regproc.
+                EXECUTE format('SELECT %s($1, $2, $3)', v_fold.fold::regproc) USING g_tenant, g_problem, g_fix;
+            END LOOP;
+        END IF;
     END IF;
     RETURN n;
 END;

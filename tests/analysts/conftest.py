@@ -65,6 +65,7 @@ def load_scenario(conn: psycopg.Connection) -> None:
         cur.executemany(
             "INSERT INTO devdiag.fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, env_fp) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)", SCENARIO_FIXES)
+        cur.execute("CALL devdiag.refresh_rollups()")
 
 
 def insert_history(conn: psycopg.Connection, runs, gen) -> int:
@@ -87,6 +88,7 @@ def insert_history(conn: psycopg.Connection, runs, gen) -> int:
             "notes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             [(dt.fromtimestamp(last, timezone.utc), t, p, f, c, s, e, n)
              for _first, last, t, p, f, c, s, e, n in sample_data.fix_rows(gen)])
+        cur.execute("CALL devdiag.refresh_rollups()")
     return len(rows)
 
 

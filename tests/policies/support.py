@@ -92,6 +92,7 @@ def seed(conn: psycopg.Connection) -> None:
             "INSERT INTO devdiag.fix_outcome (ts, tenant, problem_code, fix_code, confidence, support, env_fp) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (now - timedelta(days=19), tenant, probe, f"fix_{label}", 0.9, 3, env))
+    conn.execute("CALL devdiag.refresh_rollups()")
 
 
 @dataclass

@@ -8,8 +8,12 @@ from devdiag_warehouse.bench import REFERENCE
 PAIRS = REFERENCE
 
 
-def mismatches(conn) -> dict[str, tuple[list, list]]:
-    """Rows only in the rollup-backed view and rows only in its reference, per view that differs."""
+def mismatches(conn, refresh: bool = True) -> dict[str, tuple[list, list]]:
+    """Rows only in the rollup-backed view and rows only in its reference, per view that differs.
+
+    The views are exact as of the last refresh: by default the rollups are refreshed first."""
+    if refresh:
+        conn.execute("CALL devdiag.refresh_rollups()")
     out = {}
     for view, ref in PAIRS.items():
         only_view = conn.execute(

@@ -261,6 +261,7 @@ def load(conn, concerns, order: str = "file", archive: str = "seed") -> int:
         if "ts" in row:
             row["ts"] = row["ts"].astimezone(UTC) + shift
         insert(conn, "fix_outcome", row)
+    conn.execute("CALL devdiag.refresh_rollups()")
     return shift.days
 
 

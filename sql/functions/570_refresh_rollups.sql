@@ -1,0 +1,187 @@
+-- Why: the rollups are folded from the runs and fix outcomes written since the
+-- last refresh, in one set-based pass per batch, instead of by triggers on
+-- every insert: ingest pays nothing for them, and a refresh of one tenant reads
+-- and writes only that tenant's rows (on a distributed warehouse it routes to
+-- one shard).
+--
+-- The watermark is an ingest id (devdiag.ingest_seq). Ids are drawn while a
+-- writer's transaction is open, so a committed id may lie above one still in
+-- flight. The safe point waits for every writer in flight to finish (an
+-- EXCLUSIVE lock on the written tables, taken in a subtransaction and released
+-- at once), then reads the sequence: every id at or below it belongs to a
+-- transaction that has ended, so folding up to it never skips a row that
+-- commits later. When writers hold their tables longer than p_lock_wait the
+-- refresh folds nothing this time and says so (NULL); the next one catches up.
+CREATE OR REPLACE FUNCTION devdiag.rollup_safe_point(p_lock_wait interval)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_hi bigint;
+BEGIN
+    BEGIN
+        PERFORM set_config('lock_timeout', greatest(1, (extract(EPOCH FROM p_lock_wait) * 1000)::bigint)::text, TRUE);
+        LOCK TABLE devdiag.diag_run, devdiag.diag_run_archive, devdiag.fix_outcome IN EXCLUSIVE MODE;
+        SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_hi FROM devdiag.ingest_seq AS s;
+        -- Undo the subtransaction: the lock (and the timeout) go, the value stays.
+        RAISE EXCEPTION 'release' USING ERRCODE = 'DD001';
+    EXCEPTION
+        WHEN SQLSTATE 'DD001' THEN
+            RETURN v_hi;
+        WHEN lock_not_available THEN
+            RETURN NULL;
+    END;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION devdiag.rollup_safe_point(interval) FROM public;
+
+COMMENT ON FUNCTION devdiag.rollup_safe_point(interval) IS
+'The highest ingest id below which no writer is still in flight (waits at most p_lock_wait; NULL when writers held on).';
+
+-- Why: one generic refresh walks the registry (sql/rollups) in position order
+-- and hands every fold the same batch. Batches are bounded (p_batch ingest
+-- ids) so a backfill of millions of runs folds in pieces of bounded memory.
+-- The all-tenant refresh locks every tenant it will fold (in one order) and
+-- skips, per tenant, what a refresh of that tenant alone already folded.
+DROP FUNCTION IF EXISTS devdiag.refresh_rollups(text, interval, bigint);
+
+CREATE OR REPLACE PROCEDURE devdiag.refresh_rollups(
+    p_tenant text DEFAULT NULL,
+    p_lock_wait interval DEFAULT '5 seconds',
+    p_batch bigint DEFAULT 200000,
+    INOUT folded bigint DEFAULT NULL
+)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    v_hi bigint;
+    v_lo bigint;
+    v_from bigint;
+    v_to bigint;
+    v_runs bigint := 0;
+    f record;
+    c_tenant text[];
+    c_ts timestamptz[];
+    c_target text[];
+    c_env text[];
+    c_problems jsonb[];
+    c_sign integer[];
+    g_tenant text[];
+    g_problem text[];
+    g_fix text[];
+    v_parts oid[] := '{}'::oid[];
+    c_parts oid[];
+BEGIN
+    IF p_batch IS NULL OR p_batch < 1 THEN
+        RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_tenant IS NULL THEN
+        PERFORM devdiag.take_lock(7236114, 0);
+    ELSE
+        PERFORM devdiag.take_lock(7236111, hashtext(p_tenant));
+    END IF;
+    v_hi := devdiag.rollup_safe_point(p_lock_wait);
+    IF v_hi IS NULL THEN
+        RAISE NOTICE 'refresh_rollups: writers held their tables for more than %; nothing folded this time', p_lock_wait;
+        folded := NULL;
+        RETURN;
+    END IF;
+    SELECT s.folded_through INTO v_lo FROM devdiag.rollup_refresh_state AS s;
+    IF p_tenant IS NOT NULL THEN
+        SELECT greatest(v_lo, max(w.folded_through)) INTO v_lo
+        FROM devdiag.rollup_tenant_watermark AS w
+        WHERE w.tenant = p_tenant;
+    ELSE
+        -- Every tenant with rows to fold, locked before any rollup row is touched.
+        PERFORM devdiag.take_lock(7236111, l.k)
+        FROM (
+            SELECT DISTINCT hashtext(r.tenant) AS k
+            FROM (
+                SELECT d.tenant FROM devdiag.diag_run AS d WHERE d.ingest_id > v_lo AND d.ingest_id <= v_hi
+                UNION ALL
+                SELECT a.tenant FROM devdiag.diag_run_archive AS a WHERE a.ingest_id > v_lo AND a.ingest_id <= v_hi
+                UNION ALL
+                SELECT o.tenant FROM devdiag.fix_outcome AS o WHERE o.ingest_id > v_lo AND o.ingest_id <= v_hi
+            ) AS r
+            ORDER BY 1
+        ) AS l;
+    END IF;
+
+    v_from := v_lo;
+    WHILE v_from < v_hi LOOP
+        v_to := least(v_hi, v_from + p_batch);
+        SELECT
+            array_agg(r.tenant), array_agg(r.ts), array_agg(r.target_hash), array_agg(r.env_fp),
+            array_agg(r.problems), array_agg(1), array_agg(DISTINCT r.part)
+        INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign, c_parts
+        FROM (
+            SELECT d.tenant, d.ts, d.target_hash, d.env_fp, d.problems, d.ingest_id, d.tableoid AS part
+            FROM devdiag.diag_run AS d
+            WHERE d.ingest_id > v_from AND d.ingest_id <= v_to AND (p_tenant IS NULL OR d.tenant = p_tenant)
+            UNION ALL
+            SELECT a.tenant, a.ts, a.target_hash, a.env_fp, a.problems, a.ingest_id, a.tableoid
+            FROM devdiag.diag_run_archive AS a
+            WHERE a.ingest_id > v_from AND a.ingest_id <= v_to AND (p_tenant IS NULL OR a.tenant = p_tenant)
+        ) AS r
+        LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
+        WHERE r.ingest_id > coalesce(w.folded_through, 0);
+
+        SELECT array_agg(o.tenant), array_agg(o.problem_code), array_agg(o.fix_code)
+        INTO g_tenant, g_problem, g_fix
+        FROM (
+            SELECT DISTINCT x.tenant, x.problem_code, x.fix_code
+            FROM devdiag.fix_outcome AS x
+            LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND x.tenant = w.tenant
+            WHERE x.ingest_id > v_from AND x.ingest_id <= v_to AND (p_tenant IS NULL OR x.tenant = p_tenant)
+                AND x.ingest_id > coalesce(w.folded_through, 0)
+        ) AS o;
+
+        FOR f IN SELECT g.name, g.source, g.fold FROM devdiag.rollup_registry AS g ORDER BY g.position LOOP
+            IF f.source = 'runs' AND c_tenant IS NOT NULL THEN
+                -- The fold is a function name the registry holds, quoted as a regproc.
+                EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)
+                USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
+            ELSIF f.source = 'fix_outcome' AND g_tenant IS NOT NULL THEN
+                EXECUTE format('SELECT %s($1, $2, $3)', f.fold::regproc)
+                USING g_tenant, g_problem, g_fix;
+            END IF;
+        END LOOP;
+        v_runs := v_runs + coalesce(cardinality(c_tenant), 0);
+        v_parts := v_parts || coalesce(c_parts, '{}'::oid[]);
+        v_from := v_to;
+    END LOOP;
+
+    -- Block ranges of the ingest index are summarised by autovacuum some time
+    -- after they fill; until then every refresh reads them. Summarise the
+    -- partitions just read, so the next refresh skips what it folded (those
+    -- the owner owns: a partition made by another role waits for autovacuum).
+    PERFORM brin_summarize_new_values(i.indexrelid)
+    FROM pg_catalog.pg_index AS i
+    JOIN pg_catalog.pg_class AS c ON i.indexrelid = c.oid
+    JOIN pg_catalog.pg_am AS m ON c.relam = m.oid
+    WHERE i.indrelid = ANY (SELECT DISTINCT unnest(v_parts)) AND m.amname = 'brin'
+        AND pg_has_role(current_user, c.relowner, 'USAGE');
+
+    IF p_tenant IS NULL THEN
+        UPDATE devdiag.rollup_refresh_state
+        SET folded_through = greatest(folded_through, v_hi), refreshed_at = now();
+        DELETE FROM devdiag.rollup_tenant_watermark AS w WHERE w.folded_through <= v_hi;
+    ELSE
+        INSERT INTO devdiag.rollup_tenant_watermark AS w (tenant, folded_through, refreshed_at)
+        VALUES (p_tenant, v_hi, now())
+        ON CONFLICT (tenant) DO UPDATE
+        SET folded_through = greatest(w.folded_through, excluded.folded_through), refreshed_at = excluded.refreshed_at;
+    END IF;
+    folded := v_runs;
+END;
+$$;
+
+COMMENT ON PROCEDURE devdiag.refresh_rollups(text, interval, bigint, bigint) IS
+'Folds the runs and fix outcomes written since the last refresh into every rollup (one tenant when given); '
+'returns the runs folded, or NULL when writers held their tables longer than p_lock_wait.';

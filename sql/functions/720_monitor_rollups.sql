@@ -1,0 +1,33 @@
+-- Why: the views are exact as of the last refresh, so how far the rollups
+-- trail the runs is what monitoring must see. Runs as the owner (reading the
+-- sequence and the refresh state); no tenant names in what it returns.
+CREATE OR REPLACE FUNCTION devdiag.monitor_rollups()
+RETURNS TABLE (
+    folded_through bigint,
+    ingested_through bigint,
+    pending_ids bigint,
+    refreshed_at timestamptz,
+    lag_seconds double precision
+)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT
+        s.folded_through,
+        q.last_id,
+        greatest(q.last_id - s.folded_through, 0),
+        s.refreshed_at,
+        -- Nothing waiting: no lag. Something waiting: it has waited at most since the last refresh.
+        CASE WHEN q.last_id > s.folded_through THEN extract(EPOCH FROM now() - s.refreshed_at)::double precision
+            ELSE 0::double precision END
+    FROM devdiag.rollup_refresh_state AS s
+    CROSS JOIN (
+        SELECT CASE WHEN i.is_called THEN i.last_value ELSE 0 END AS last_id FROM devdiag.ingest_seq AS i
+    ) AS q
+$$;
+
+COMMENT ON FUNCTION devdiag.monitor_rollups() IS
+'Monitoring: the all-tenant refresh watermark, the last ingest id drawn, how many ids wait to be folded, '
+'when the rollups were last refreshed and how long rows have waited (0 when none wait).';

@@ -1,0 +1,171 @@
+"""The rollups are folded from the runs by devdiag.refresh_rollups(), above a watermark of ingest ids.
+
+Written from the operator's and the attacker's side: runs are invisible to the
+views until a refresh and exact after it; a refresh never skips a run whose
+transaction was still open when it looked; a refresh of one tenant needs, and
+writes, only that tenant's rows; no trigger on a tenant table uses a
+transition table (a distributed table cannot have one); the lag is visible to
+monitoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.rollups.rollup_support import mismatches
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def target(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def insert(conn, tenant: str, n: int, hours_ago: float = 1.0, problems: str = '["CSP_MISSING"]') -> None:
+    conn.execute(
+        "INSERT INTO devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, preset) "
+        "SELECT %s - make_interval(mins => g), %s, %s, 'env', %s::jsonb, 'full' FROM generate_series(1, %s) AS g",
+        (NOW - timedelta(hours=hours_ago), tenant, target(f"{tenant}/site"), problems, n))
+
+
+def runs_in_view(conn, tenant: str) -> int:
+    row = conn.execute("SELECT sum(runs) FROM devdiag.v_tenant_daily WHERE tenant = %s", (tenant,)).fetchone()
+    return int(row[0] or 0)
+
+
+def test_runs_reach_the_views_at_the_refresh_and_monitoring_sees_the_wait(pg, fresh_db):
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        insert(conn, "acme", 30)
+        conn.commit()
+        assert runs_in_view(conn, "acme") == 0
+        pending, lag = conn.execute("SELECT pending_ids, lag_seconds FROM devdiag.v_monitor_rollups").fetchone()
+        assert pending >= 30 and lag >= 0
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (30,)
+        conn.commit()
+        assert runs_in_view(conn, "acme") == 30
+        assert conn.execute("SELECT pending_ids, lag_seconds FROM devdiag.v_monitor_rollups").fetchone() == (0, 0)
+        # a second refresh folds nothing twice
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (0,)
+        assert runs_in_view(conn, "acme") == 30
+        assert mismatches(conn) == {}
+
+
+def test_a_refresh_never_skips_a_run_whose_transaction_was_open(pg, fresh_db):
+    """A writer draws low ingest ids and commits after a later writer: the refresh waits or folds neither."""
+    dsn = pg.dsn(fresh_db)
+    with psycopg.connect(dsn) as slow, psycopg.connect(dsn) as fast, psycopg.connect(dsn, autocommit=True) as job:
+        insert(slow, "acme", 5, hours_ago=3)          # low ids, transaction left open
+        insert(fast, "acme", 7, hours_ago=2)          # higher ids, committed first
+        fast.commit()
+        # the slow writer is still in flight: the refresh gives up instead of folding past it
+        assert job.execute("CALL devdiag.refresh_rollups(p_lock_wait => '200 milliseconds')").fetchone() == (None,)
+        assert runs_in_view(job, "acme") == 0
+        # a refresh that waits for it: it starts waiting, the writer commits, both batches fold
+        result: list = []
+        t = threading.Thread(target=lambda: result.append(
+            psycopg.connect(dsn, autocommit=True).execute("CALL devdiag.refresh_rollups()").fetchone()))
+        t.start()
+        slow.commit()
+        t.join(timeout=30)
+        assert result == [(12,)]
+        assert runs_in_view(job, "acme") == 12
+        assert mismatches(job, refresh=False) == {}
+
+
+def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db):
+    """Every other tenant's rows are made invisible and unwritable to the owner: the refresh still folds exactly."""
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        insert(conn, "acme", 20)
+        insert(conn, "globex", 15)
+        conn.commit()
+        tables = [r[0] for r in conn.execute(
+            "SELECT 'devdiag.' || quote_ident(c.relname) FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid "
+            "WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p') "
+            "AND a.attname = 'tenant' AND NOT a.attisdropped AND c.relname <> 'tenant_grant'")]
+        assert {"devdiag.diag_run", "devdiag.rollup_ttr_episode", "devdiag.rollup_tenant_watermark"} <= set(tables)
+        with conn.transaction():
+            for t in tables:
+                conn.execute(sql.SQL(
+                    "CREATE POLICY only_acme ON {} AS RESTRICTIVE FOR ALL TO devdiag_owner "
+                    "USING (tenant = 'acme') WITH CHECK (tenant = 'acme')").format(sql.SQL(t)))
+            assert conn.execute("SELECT count(*) FROM devdiag.diag_run WHERE tenant = 'globex'").fetchone() == (0,)
+            assert conn.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (20,)
+            for t in tables:
+                conn.execute(sql.SQL("DROP POLICY only_acme ON {}").format(sql.SQL(t)))
+        conn.commit()
+        assert runs_in_view(conn, "acme") == 20
+        assert runs_in_view(conn, "globex") == 0          # not folded by acme's refresh
+        assert mismatches(conn, refresh=False), "globex's runs should still be waiting"
+        # the all-tenant refresh folds globex and does not fold acme twice
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (15,)
+        assert (runs_in_view(conn, "acme"), runs_in_view(conn, "globex")) == (20, 15)
+        assert mismatches(conn, refresh=False) == {}
+
+
+def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
+    """Writers of two tenants, an all-tenant refresher and a one-tenant refresher at once: the views end exact."""
+    dsn = pg.dsn(fresh_db)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(tenant: str) -> None:
+        try:
+            with psycopg.connect(dsn) as conn:
+                for i in range(25):
+                    insert(conn, tenant, 3 + i % 4, hours_ago=1 + (i * 7) % 48,
+                           problems='["CSP_MISSING"]' if i % 3 else "[]")
+                    conn.commit()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    def refresh(tenant: str | None) -> None:
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                while not stop.is_set():
+                    conn.execute("CALL devdiag.refresh_rollups(%s, '1 second')", (tenant,))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write, args=(t,)) for t in ("acme", "globex")]
+    refreshers = [threading.Thread(target=refresh, args=(t,)) for t in (None, "acme")]
+    for t in writers + refreshers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    for t in refreshers:
+        t.join()
+    assert errors == []
+    with psycopg.connect(dsn) as conn:
+        assert mismatches(conn) == {}
+
+
+def test_no_trigger_on_a_tenant_table_uses_a_transition_table(pg, fresh_db):
+    """Distributed tables cannot have transition-table triggers: the rollups must not depend on any."""
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        rows = conn.execute(
+            """SELECT g.tgrelid::regclass::text, g.tgname
+               FROM pg_trigger AS g
+               JOIN pg_class AS c ON g.tgrelid = c.oid
+               WHERE c.relnamespace IN ('devdiag'::regnamespace, 'devdiag_part'::regnamespace)
+                 AND EXISTS (SELECT FROM pg_attribute AS a
+                             WHERE a.attrelid = c.oid AND a.attname = 'tenant' AND NOT a.attisdropped)
+                 AND (g.tgoldtable IS NOT NULL OR g.tgnewtable IS NOT NULL)
+               ORDER BY 1, 2""").fetchall()
+        assert rows == []
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_a_refresh_in_batches_folds_the_same(pg, fresh_db, batch):
+    """A backfill folds in bounded batches of ingest ids; the batch size changes nothing in the result."""
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        for i, tenant in enumerate(["acme", "globex", "acme"]):
+            insert(conn, tenant, 9, hours_ago=5 * (3 - i), problems='["XFO"]' if i else "[]")
+        conn.execute("CALL devdiag.refresh_rollups(p_batch => %s)", (batch,))
+        assert mismatches(conn, refresh=False) == {}
