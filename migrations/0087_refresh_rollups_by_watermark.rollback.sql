@@ -4,6 +4,15 @@
 SET lock_timeout = '5s';
 SET statement_timeout = '0';
 
+DROP TRIGGER IF EXISTS rollup_run_before_update ON devdiag.diag_run;
+DROP TRIGGER IF EXISTS rollup_run_after_change ON devdiag.diag_run;
+DROP TRIGGER IF EXISTS rollup_run_before_update ON devdiag.diag_run_archive;
+DROP TRIGGER IF EXISTS rollup_run_after_change ON devdiag.diag_run_archive;
+DROP FUNCTION IF EXISTS devdiag.rollup_run_changed();
+DROP TABLE devdiag.rollup_run_change;
+DROP TRIGGER IF EXISTS rollup_fix_after_change ON devdiag.fix_outcome;
+DROP FUNCTION IF EXISTS devdiag.rollup_fix_changed();
+DROP TABLE devdiag.rollup_fix_change;
 DROP TABLE devdiag.rollup_tenant_watermark;
 DROP TABLE devdiag.rollup_refresh_state;
 DROP TABLE devdiag.rollup_registry;

@@ -107,6 +107,33 @@ COMMENT ON TABLE devdiag.rollup_refresh_state IS
 'The watermark of the all-tenant refresh: every run and fix outcome with ingest_id at or below folded_through is in the rollups.';
 INSERT INTO devdiag.rollup_refresh_state (folded_through, refreshed_at) VALUES (0, now());
 
+-- A run updated or deleted after it was folded leaves the rollups through
+-- this queue (sql/functions/580): its old version, with an ingest id of its
+-- own, is taken out by the refresh that folds that id.
+CREATE TABLE devdiag.rollup_run_change (
+    tenant text NOT NULL,
+    ingest_id bigint NOT NULL DEFAULT nextval('devdiag.ingest_seq'),
+    ts timestamptz NOT NULL,
+    target_hash text NOT NULL,
+    env_fp text,
+    problems jsonb NOT NULL,
+    CONSTRAINT rollup_run_change_pkey PRIMARY KEY (tenant, ingest_id)
+);
+COMMENT ON TABLE devdiag.rollup_run_change IS
+'Old versions of folded runs that were updated or deleted, waiting for the refresh to take them out of the rollups.';
+
+-- A fix outcome updated or deleted: its (tenant, problem, fix) group is
+-- recomputed by the refresh that folds the queued id.
+CREATE TABLE devdiag.rollup_fix_change (
+    tenant text NOT NULL,
+    ingest_id bigint NOT NULL DEFAULT nextval('devdiag.ingest_seq'),
+    problem_code text NOT NULL,
+    fix_code text NOT NULL,
+    CONSTRAINT rollup_fix_change_pkey PRIMARY KEY (tenant, ingest_id)
+);
+COMMENT ON TABLE devdiag.rollup_fix_change IS
+'Fix groups a changed or deleted fix outcome left, waiting for the refresh to recompute them.';
+
 CREATE TABLE devdiag.rollup_tenant_watermark (
     tenant text NOT NULL,
     folded_through bigint NOT NULL,

@@ -113,6 +113,9 @@ BEGIN
 
     UPDATE devdiag.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now();
     DELETE FROM devdiag.rollup_tenant_watermark;
+    -- Old versions of changed runs: the rebuild counted the runs as they are.
+    DELETE FROM devdiag.rollup_run_change;
+    DELETE FROM devdiag.rollup_fix_change;
 END;
 $$;
 

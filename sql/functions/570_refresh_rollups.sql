@@ -64,7 +64,7 @@ DECLARE
     v_from bigint;
     v_to bigint;
     v_runs bigint := 0;
-    f record;
+    v_fold record;
     c_tenant text[];
     c_ts timestamptz[];
     c_target text[];
@@ -108,6 +108,10 @@ BEGIN
                 SELECT a.tenant FROM devdiag.diag_run_archive AS a WHERE a.ingest_id > v_lo AND a.ingest_id <= v_hi
                 UNION ALL
                 SELECT o.tenant FROM devdiag.fix_outcome AS o WHERE o.ingest_id > v_lo AND o.ingest_id <= v_hi
+                UNION ALL
+                SELECT q.tenant FROM devdiag.rollup_run_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
+                UNION ALL
+                SELECT q.tenant FROM devdiag.rollup_fix_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
             ) AS r
             ORDER BY 1
         ) AS l;
@@ -116,18 +120,23 @@ BEGIN
     v_from := v_lo;
     WHILE v_from < v_hi LOOP
         v_to := least(v_hi, v_from + p_batch);
+        -- Runs written in the batch come in (+1); folded versions of runs changed or deleted leave (-1).
         SELECT
             array_agg(r.tenant), array_agg(r.ts), array_agg(r.target_hash), array_agg(r.env_fp),
-            array_agg(r.problems), array_agg(1), array_agg(DISTINCT r.part)
+            array_agg(r.problems), array_agg(r.sign), array_agg(DISTINCT r.part) FILTER (WHERE r.part IS NOT NULL)
         INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign, c_parts
         FROM (
-            SELECT d.tenant, d.ts, d.target_hash, d.env_fp, d.problems, d.ingest_id, d.tableoid AS part
+            SELECT d.tenant, d.ts, d.target_hash, d.env_fp, d.problems, d.ingest_id, d.tableoid AS part, 1 AS sign
             FROM devdiag.diag_run AS d
             WHERE d.ingest_id > v_from AND d.ingest_id <= v_to AND (p_tenant IS NULL OR d.tenant = p_tenant)
             UNION ALL
-            SELECT a.tenant, a.ts, a.target_hash, a.env_fp, a.problems, a.ingest_id, a.tableoid
+            SELECT a.tenant, a.ts, a.target_hash, a.env_fp, a.problems, a.ingest_id, a.tableoid, 1
             FROM devdiag.diag_run_archive AS a
             WHERE a.ingest_id > v_from AND a.ingest_id <= v_to AND (p_tenant IS NULL OR a.tenant = p_tenant)
+            UNION ALL
+            SELECT q.tenant, q.ts, q.target_hash, q.env_fp, q.problems, q.ingest_id, NULL, -1
+            FROM devdiag.rollup_run_change AS q
+            WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
         ) AS r
         LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
         WHERE r.ingest_id > coalesce(w.folded_through, 0);
@@ -136,23 +145,30 @@ BEGIN
         INTO g_tenant, g_problem, g_fix
         FROM (
             SELECT DISTINCT x.tenant, x.problem_code, x.fix_code
-            FROM devdiag.fix_outcome AS x
+            FROM (
+                SELECT fo.tenant, fo.problem_code, fo.fix_code, fo.ingest_id
+                FROM devdiag.fix_outcome AS fo
+                WHERE fo.ingest_id > v_from AND fo.ingest_id <= v_to AND (p_tenant IS NULL OR fo.tenant = p_tenant)
+                UNION ALL
+                SELECT q.tenant, q.problem_code, q.fix_code, q.ingest_id
+                FROM devdiag.rollup_fix_change AS q
+                WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
+            ) AS x
             LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND x.tenant = w.tenant
-            WHERE x.ingest_id > v_from AND x.ingest_id <= v_to AND (p_tenant IS NULL OR x.tenant = p_tenant)
-                AND x.ingest_id > coalesce(w.folded_through, 0)
+            WHERE x.ingest_id > coalesce(w.folded_through, 0)
         ) AS o;
 
-        FOR f IN SELECT g.name, g.source, g.fold FROM devdiag.rollup_registry AS g ORDER BY g.position LOOP
-            IF f.source = 'runs' AND c_tenant IS NOT NULL THEN
+        FOR v_fold IN SELECT g.name, g.source, g.fold FROM devdiag.rollup_registry AS g ORDER BY g.position LOOP
+            IF v_fold.source = 'runs' AND c_tenant IS NOT NULL THEN
                 -- The fold is a function name the registry holds, quoted as a regproc.
-                EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)
+                EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', v_fold.fold::regproc)
                 USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
-            ELSIF f.source = 'fix_outcome' AND g_tenant IS NOT NULL THEN
-                EXECUTE format('SELECT %s($1, $2, $3)', f.fold::regproc)
+            ELSIF v_fold.source = 'fix_outcome' AND g_tenant IS NOT NULL THEN
+                EXECUTE format('SELECT %s($1, $2, $3)', v_fold.fold::regproc)
                 USING g_tenant, g_problem, g_fix;
             END IF;
         END LOOP;
-        v_runs := v_runs + coalesce(cardinality(c_tenant), 0);
+        v_runs := v_runs + coalesce((SELECT count(*) FROM unnest(c_sign) AS x (sign) WHERE x.sign > 0), 0);
         v_parts := v_parts || coalesce(c_parts, '{}'::oid[]);
         v_from := v_to;
     END LOOP;
@@ -167,6 +183,11 @@ BEGIN
     JOIN pg_catalog.pg_am AS m ON c.relam = m.oid
     WHERE i.indrelid = ANY (SELECT DISTINCT unnest(v_parts)) AND m.amname = 'brin'
         AND pg_has_role(current_user, c.relowner, 'USAGE');
+
+    DELETE FROM devdiag.rollup_run_change AS q
+    WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);
+    DELETE FROM devdiag.rollup_fix_change AS q
+    WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);
 
     IF p_tenant IS NULL THEN
         UPDATE devdiag.rollup_refresh_state

@@ -57,6 +57,8 @@ def monitored_db(pg, fresh_db):
                         FROM generate_series(1, 50) AS i""")
         conn.execute("""INSERT INTO devdiag.fix_outcome (tenant, problem_code, fix_code, confidence, support, env_fp)
                         VALUES ('acme', 'CSP', 'csp.fix', 0.8, 3, 'e1'), ('acme', 'CSP', 'csp.fix', 0.4, 1, 'e2')""")
+        # the exporter reads the views in its own session: fold the rows before the commit, as the sync does
+        conn.execute("CALL devdiag.refresh_rollups()")
         conn.execute("""INSERT INTO devdiag.sync_source (name, created_at, last_sync_at) VALUES
                         ('laptop', now() - interval '1 day', now() - interval '3 hours'),
                         ('ci', now() - interval '1 day', now() - interval '5 minutes')""")

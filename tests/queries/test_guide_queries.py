@@ -77,6 +77,8 @@ def test_high_problem_rate_alert_fires_only_above_100_today(pg, fresh_db):
                 """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems)
                    SELECT %s, %s, md5(g::text), '["CSP_FRAME_ANCESTORS"]' FROM generate_series(1, %s) g""",
                 (now, tenant, n))
+        # psql reads the views in its own session: fold the runs before the commit.
+        conn.execute("CALL devdiag.refresh_rollups()")
     res = psql(dsn, alert)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["noisy|101"]
@@ -93,6 +95,8 @@ def test_low_fix_success_alert_fires_on_low_confidence_with_support(pg, fresh_db
                VALUES ('t', 'XFO_DENY', 'bad_fix', 0.3, 11, 'e1'),
                       ('t', 'XFO_DENY', 'few_fix', 0.3, 10, 'e1'),
                       ('t', 'XFO_DENY', 'good_fix', 0.9, 50, 'e1')""")
+        # psql reads the views in its own session: fold the fix outcomes before the commit.
+        conn.execute("CALL devdiag.refresh_rollups()")
     res = psql(dsn, ROOT / "sql/queries/210_alert_low_fix_success.sql")
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["t|XFO_DENY|bad_fix|11|0.3"]

@@ -42,6 +42,7 @@ def test_window_queries_equal_their_raw_form_after_random_writes(pg, fresh_db, t
         world = World(conn, seed)
         for _ in range(45):
             world.step()
+        conn.execute("CALL devdiag.refresh_rollups()")
         today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
         assert conn.execute("SELECT count(*) FROM devdiag.v_problem_episodes WHERE NOT is_open").fetchone()[0] > 0
         # the past window has episodes open at its end that were resolved later
