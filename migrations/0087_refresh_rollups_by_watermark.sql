@@ -4,8 +4,11 @@
 -- (distributed tables). From this step every run and fix outcome carries an
 -- ingest id from one sequence, and devdiag.refresh_rollups() folds the rows
 -- above a watermark into the rollups in one set-based pass (the sync calls it
--- before it exits, pg_cron every minute). Rows already here were folded by the
--- triggers: they get ingest id 0, at or below the starting watermark. A BRIN
+-- before it exits, pg_cron every minute). Rows already here get ingest id 0,
+-- at or below the starting watermark; whether the rollups hold them cannot be
+-- told from here (a warehouse rolled back and written without triggers), so
+-- when there are any, the rollups are rebuilt once, as migrate re-applies
+-- sql/ (sql/functions/595). A BRIN
 -- index finds the rows above the watermark in each day partition at almost no
 -- cost to ingest. Rolling back below this step needs the code of step 0086
 -- (its sql/ files attach the old triggers).
@@ -100,12 +103,17 @@ CREATE TABLE devdiag.rollup_refresh_state (
     only_row boolean NOT NULL DEFAULT TRUE,
     folded_through bigint NOT NULL,
     refreshed_at timestamptz NOT NULL,
+    rebuild_pending boolean NOT NULL DEFAULT FALSE,
     CONSTRAINT rollup_refresh_state_pkey PRIMARY KEY (only_row),
     CONSTRAINT rollup_refresh_state_only_row_check CHECK (only_row)
 );
 COMMENT ON TABLE devdiag.rollup_refresh_state IS
 'The watermark of the all-tenant refresh: every run and fix outcome with ingest_id at or below folded_through is in the rollups.';
-INSERT INTO devdiag.rollup_refresh_state (folded_through, refreshed_at) VALUES (0, now());
+INSERT INTO devdiag.rollup_refresh_state (folded_through, refreshed_at, rebuild_pending)
+SELECT
+    0, now(),
+    EXISTS (SELECT FROM devdiag.diag_run) OR EXISTS (SELECT FROM devdiag.diag_run_archive)
+    OR EXISTS (SELECT FROM devdiag.fix_outcome);
 
 -- A run updated or deleted after it was folded leaves the rollups through
 -- this queue (sql/functions/580): its old version, with an ingest id of its

@@ -111,7 +111,7 @@ BEGIN
         i := i + v_chunk;
     END LOOP;
 
-    UPDATE devdiag.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now();
+    UPDATE devdiag.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now(), rebuild_pending = FALSE;
     DELETE FROM devdiag.rollup_tenant_watermark;
     -- Old versions of changed runs: the rebuild counted the runs as they are.
     DELETE FROM devdiag.rollup_run_change;

@@ -203,6 +203,6 @@ BEGIN
 END;
 $$;
 
-COMMENT ON PROCEDURE devdiag.refresh_rollups(text, interval, bigint, bigint) IS
+COMMENT ON PROCEDURE devdiag.refresh_rollups(text, interval, bigint, bigint) IS  -- noqa: LT01
 'Folds the runs and fix outcomes written since the last refresh into every rollup (one tenant when given); '
 'returns the runs folded, or NULL when writers held their tables longer than p_lock_wait.';

@@ -25,5 +25,5 @@ VALUES (
     'rollup_tenant_hour, rollup_tenant_total, rollup_problem_day, rollup_problem_env, rollup_problem_total'
 )
 ON CONFLICT (name) DO UPDATE
-SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
-WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);
+    SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
+    WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);

@@ -32,5 +32,5 @@ VALUES (
     'rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day, rollup_resolved_day'
 )
 ON CONFLICT (name) DO UPDATE
-SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
-WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);
+    SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
+    WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);

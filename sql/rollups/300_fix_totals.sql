@@ -19,5 +19,5 @@ COMMENT ON FUNCTION devdiag.fold_fix_totals(text[], text[], text[]) IS
 INSERT INTO devdiag.rollup_registry AS r (name, position, source, fold, keeps)
 VALUES ('fix_totals', 300, 'fix_outcome', 'devdiag.fold_fix_totals', 'rollup_fix_total')
 ON CONFLICT (name) DO UPDATE
-SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
-WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);
+    SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
+    WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);

@@ -70,12 +70,15 @@ def load_sample(dsn: str, runs: int = 3_000, seed: int = 11) -> None:
         sample_data.copy_to_pg(conn, sample_data.generate(runs, 4, 240, seed=seed, out=gen), gen)
         cols = [r[0] for r in conn.execute(
             """SELECT column_name FROM information_schema.columns
-               WHERE table_schema = 'devdiag' AND table_name = 'diag_run' ORDER BY ordinal_position""").fetchall()]
+               WHERE table_schema = 'devdiag' AND table_name = 'diag_run' AND column_name <> 'ingest_id'
+               ORDER BY ordinal_position""").fetchall()]
         col_list = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
         conn.execute(sql.SQL(
             """WITH moved AS (DELETE FROM devdiag.diag_run WHERE ts < now() - interval '180 days' RETURNING *)
                INSERT INTO devdiag.diag_run_archive ({cols}) SELECT {cols} FROM moved""").format(cols=col_list))
         conn.execute("UPDATE devdiag.settings SET value = '200' WHERE key = 'retention_days'")
+        if conn.execute("SELECT to_regclass('devdiag.rollup_refresh_state')").fetchone()[0] is not None:
+            conn.execute("CALL devdiag.refresh_rollups()")
 
 
 @pytest.fixture(name="load_sample")

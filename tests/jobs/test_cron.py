@@ -50,6 +50,7 @@ def test_make_jobs_schedules_named_single_statement_jobs_in_the_warehouse(pg, fr
     assert rows == [
         ("devdiag-cron-cleanup", "7 4 * * *",
          "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '14 days'", CRON_DB, "devdiag", True),
+        ("devdiag-refresh", "* * * * *", "CALL devdiag.refresh_rollups()", fresh_db, "devdiag", True),
         ("devdiag-retention", "17 3 * * *", "CALL devdiag.run_retention()", fresh_db, "devdiag", True),
         ("devdiag-vacuum", "47 3 * * *", "VACUUM (ANALYZE)", fresh_db, "devdiag", True),
     ]
@@ -61,7 +62,8 @@ def test_rescheduling_updates_jobs_instead_of_duplicating_them(pg, fresh_db, cro
     """make jobs twice leaves exactly one job per name; --unschedule removes them."""
     run_jobs("--cron-dsn", cron_dsn, "--database", fresh_db, "--run-as", "devdiag")
     run_jobs("--cron-dsn", cron_dsn, "--database", fresh_db, "--run-as", "devdiag")
-    assert [r[0] for r in scheduled(cron_dsn)] == ["devdiag-cron-cleanup", "devdiag-retention", "devdiag-vacuum"]
+    assert [r[0] for r in scheduled(cron_dsn)] == ["devdiag-cron-cleanup", "devdiag-refresh", "devdiag-retention",
+                                                   "devdiag-vacuum"]
     run_jobs("--cron-dsn", cron_dsn, "--database", fresh_db, "--unschedule")
     assert scheduled(cron_dsn) == []
 

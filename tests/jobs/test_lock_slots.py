@@ -1,14 +1,14 @@
 """Maintenance locks are rows only the owner's code can lock: a hostile login holding
-every advisory key the warehouse once used stalls neither writers nor retention."""
+every advisory key the warehouse once used stalls neither writers, nor the rollup refresh, nor retention."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-#: (class, key) pairs the rollup triggers, the partition maker and the day mover used as advisory keys
+#: (class, key) pairs the rollups, the partition maker and the day mover used as advisory keys, and the refresh's
 OLD_KEYS = [(7236111, "hashtext('acme')"), (7236112, "'devdiag.diag_run'::regclass::oid::integer"),
-            (7236112, "'devdiag.diag_run_archive'::regclass::oid::integer"), (7236113, "0")]
+            (7236112, "'devdiag.diag_run_archive'::regclass::oid::integer"), (7236113, "0"), (7236114, "0")]
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def hostile(pg, fresh_db):
 
 
 def test_a_hostile_login_holding_the_old_advisory_keys_does_not_stall_writers_or_retention(pg, fresh_db, hostile):
-    """With every former advisory key held by an outsider, a writer's insert and the retention job finish at once."""
+    """With every lock key held as an advisory key by an outsider, a writer's insert and refresh and the retention
+    job finish at once."""
     with psycopg.connect(pg.dsn(fresh_db)) as owner:  # the outsider cannot name devdiag's tables itself
         keys = [(cls, owner.execute(f"SELECT {key}").fetchone()[0]) for cls, key in OLD_KEYS]
     for cls, key in keys:
@@ -41,6 +42,7 @@ def test_a_hostile_login_holding_the_old_advisory_keys_does_not_stall_writers_or
         writer.execute("SET statement_timeout = '10s'")
         writer.execute("INSERT INTO devdiag.diag_run (tenant, target_hash, ts, problems, preset) "
                        "VALUES ('acme', repeat('ab', 32), now() - interval '1 hour', '[\"CSP_X\"]', 'embed')")
+        assert writer.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (1,)
     with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as owner:
         owner.execute("SET statement_timeout = '30s'")
         owner.execute("CALL devdiag.run_retention()")
@@ -48,15 +50,21 @@ def test_a_hostile_login_holding_the_old_advisory_keys_does_not_stall_writers_or
                              ).fetchone()[0] >= 1
 
 
-def test_writers_of_one_tenant_still_queue_on_its_rollup_lock(pg, fresh_db):
-    """The row lock keeps the old guarantee: a second writer of a tenant waits for the first one's commit."""
+def test_refreshes_of_one_tenant_queue_on_its_rollup_lock_and_writers_do_not(pg, fresh_db):
+    """A refresh of a tenant waits for another refresh of it to commit; writers of the tenant never wait for either."""
     dsn = pg.dsn(fresh_db)
     ins = ("INSERT INTO devdiag.diag_run (tenant, target_hash, ts, problems, preset) "
            "VALUES ('acme', repeat('cd', 32), now() - interval '2 hours', '[\"CSP_Y\"]', 'embed')")
-    with psycopg.connect(dsn) as first, psycopg.connect(dsn, autocommit=True) as second:
-        first.execute(ins)
+    with psycopg.connect(dsn) as first, psycopg.connect(dsn, autocommit=True) as second, \
+            psycopg.connect(dsn, autocommit=True) as writer:
+        writer.execute(ins)
+        first.execute("CALL devdiag.refresh_rollups('acme')")
         second.execute("SET lock_timeout = '500ms'")
         with pytest.raises(psycopg.errors.LockNotAvailable):
-            second.execute(ins)
-        first.rollback()
-        second.execute(ins)
+            second.execute("CALL devdiag.refresh_rollups('acme')")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            second.execute("CALL devdiag.refresh_rollups()")
+        writer.execute("SET lock_timeout = '500ms'")
+        writer.execute(ins)
+        first.commit()
+        assert second.execute("CALL devdiag.refresh_rollups()").fetchone() == (1,)

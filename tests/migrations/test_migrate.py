@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 import threading
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,9 +13,8 @@ from devdiag_warehouse import migrate as migrate_mod
 from devdiag_warehouse.config import DevdiagError
 from devdiag_warehouse.migrate import Migrator
 from tests.commands import command, error_lines
+from tests.rollups.rollup_support import mismatches
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rollups"))
-from rollup_support import mismatches  # noqa: E402
 
 
 def run(dsn: str, command: str = "apply", **kw) -> str:
@@ -148,87 +145,33 @@ def land_recurring_problem(conn, hours_apart: int) -> None:
     """, (hours_apart,))
 
 
-def test_upgrade_numbers_the_episodes_already_stored(pg, fresh_db):
-    """0042 adds rollup_ttr_episode.episode_no to a warehouse that has episodes, numbering them as the reference does."""
+def test_upgrade_to_the_refresh_design_rebuilds_the_rollups_once(pg, fresh_db):
+    """0087 finds runs whose rollups it cannot vouch for: make migrate rebuilds them once, then folds on."""
     dsn = pg.dsn(fresh_db)
+    assert "0087_refresh_rollups_by_watermark" in run(dsn, "rollback")
     with psycopg.connect(dsn) as conn:
-        # two targets, the problem coming and going several times on each
-        land_recurring_problem(conn, hours_apart=1)
-    # back to the step before 0042 (one rollback per step, newest first)
-    for _ in range(60):
-        if "0042_add_episode_no_to_rollup_ttr_episode" in run(dsn, "rollback"):
-            break
-    else:
-        pytest.fail("0042 was never rolled back")
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute(
-            "SELECT count(*) FROM pg_attribute WHERE attrelid = 'devdiag.rollup_ttr_episode'::regclass "
-            "AND attname = 'episode_no' AND NOT attisdropped").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone()[0] >= 8
-    assert "applying 0042_add_episode_no_to_rollup_ttr_episode" in run(dsn)
-    with psycopg.connect(dsn) as conn:
-        only = conn.execute("""
-            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag.v_problem_episodes
-            EXCEPT ALL
-            SELECT tenant, target_hash, problem_code, started_at, episode_no FROM devdiag_ref.v_ref_problem_episodes
-        """).fetchall()
-        assert only == []
-        assert conn.execute("SELECT max(episode_no) FROM devdiag.v_problem_episodes").fetchone()[0] >= 4
-
-
-@pytest.mark.parametrize(("step", "table", "view", "source", "triggers"), [
-    ("0048_create_rollup_episode_day", "rollup_episode_day", "v_episode_days", "sum(episodes)", "episode_day_after_"),
-    ("0050_create_rollup_tenant_day", "rollup_tenant_day", "v_tenant_daily", "sum(runs)", "tenant_day_after_"),
-    ("0054_create_rollup_resolved_day", "rollup_resolved_day", "v_tenant_daily", "sum(episodes_resolved)",
-     "resolved_day_after_"),
-])
-def test_upgrade_fills_a_rollup_kept_by_triggers_on_another(pg, fresh_db, step, table, view, source, triggers):
-    """A step adding a rollup kept by triggers on another rollup: make migrate attaches them and fills it, once."""
-    dsn = pg.dsn(fresh_db)
-    for _ in range(60):  # every step after it is rolled back first
-        if step in run(dsn, "rollback"):
-            break
-    else:
-        pytest.fail(f"{step} was never rolled back")
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT to_regclass(%s)", (f"devdiag.{table}",)).fetchone() == (None,)
-        # runs land while the table is gone: nothing keeps a count of them yet
+        assert conn.execute("SELECT to_regclass('devdiag.rollup_refresh_state')").fetchone() == (None,)
+        # runs land while nothing folds them
         land_recurring_problem(conn, hours_apart=7)
-    out = run(dsn)
-    assert f"applying {step}" in out
-    ref = view.replace("v_", "v_ref_", 1)
-    same = f"SELECT * FROM devdiag.{view} EXCEPT ALL SELECT * FROM devdiag_ref.{ref}"  # noqa: S608
-    same_back = f"SELECT * FROM devdiag_ref.{ref} EXCEPT ALL SELECT * FROM devdiag.{view}"  # noqa: S608
-    attached = "SELECT tgname, xmin::text FROM pg_trigger WHERE tgname LIKE %s ORDER BY 1"
+        assert conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone() == (0,)
+    assert "applying 0087_refresh_rollups_by_watermark" in run(dsn)
     with psycopg.connect(dsn) as conn:
-        assert conn.execute(f"SELECT {source} FROM devdiag.{view}").fetchone()[0] >= 8  # noqa: S608
-        assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
-        # and keeps them from then on: a run that clears the problem on one target
+        assert conn.execute("SELECT rebuild_pending FROM devdiag.rollup_refresh_state").fetchone() == (False,)
+        assert conn.execute("SELECT sum(runs) FROM devdiag.v_tenant_daily").fetchone() == (60,)
+        assert mismatches(conn, refresh=False) == {}
+        episodes = conn.execute("SELECT xmin::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
+        assert len(episodes) >= 8
+        # and folds from then on: a run that clears the problem on one target
         conn.execute("""INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
                         VALUES (100, '2026-02-01 00:00Z', 'acme', repeat('a', 64), '[]', 'app')""")
-        assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
-        before = conn.execute(attached, (triggers + "%",)).fetchall()
-    assert len(before) == 3
-    # a second migrate attaches nothing (no lock on the busy table) and leaves the counts alone
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (1,)
+        assert mismatches(conn, refresh=False) == {}
+        conn.rollback()
+    # a second migrate rebuilds nothing
     assert "applying" not in run(dsn)
     with psycopg.connect(dsn) as conn:
-        assert conn.execute(attached, (triggers + "%",)).fetchall() == before
-        assert conn.execute(same).fetchall() == [] and conn.execute(same_back).fetchall() == []
-
-
-def test_reattaching_the_episode_day_trigger_counts_the_resolved_days_once(pg, fresh_db):
-    """595 refills the episode days after re-attaching their trigger; the resolved days kept from them start over too."""
-    dsn = pg.dsn(fresh_db)
-    with psycopg.connect(dsn) as conn:
-        land_recurring_problem(conn, hours_apart=7)
-        assert conn.execute("SELECT sum(episodes_resolved) FROM devdiag.v_tenant_daily").fetchone()[0] > 0
-        conn.execute("DROP TRIGGER episode_day_after_update ON devdiag.rollup_ttr_episode")
-    run(dsn)
-    with psycopg.connect(dsn) as conn:
-        for a, b in (("devdiag.v_tenant_daily", "devdiag_ref.v_ref_tenant_daily"),
-                     ("devdiag.v_episode_days", "devdiag_ref.v_ref_episode_days")):
-            for x, y in ((a, b), (b, a)):
-                assert conn.execute(f"SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y}").fetchall() == []  # noqa: S608
+        assert conn.execute("SELECT xmin::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6"
+                            ).fetchall() == episodes
 
 
 def test_rollback_all_returns_the_database_to_empty(pg, fresh_db):
@@ -307,7 +250,7 @@ def test_migrate_waiting_past_its_lock_wait_stops_naming_the_lock(pg, fresh_db):
 
 def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(pg, fresh_db):
     """0060 converts both run tables with their rows: same rows and ids, a partition per day, grants, policies and
-    rollup triggers in place, every view equal to its raw reference and the rollups left as they were (no rebuild)."""
+    the rollups' triggers in place, every view equal to its raw reference."""
     dsn = pg.dsn(fresh_db)
     for _ in range(60):
         if "0060_partition_runs_by_day" in run(dsn, "rollback"):
@@ -324,9 +267,9 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
         conn.execute("INSERT INTO devdiag.diag_run (tenant, target_hash, ts) VALUES ('acme', repeat('c', 64), "
                      "'2026-02-01 12:00Z')")
         conn.commit()
-        runs = "SELECT to_jsonb(r) FROM devdiag.{} r ORDER BY id"
+        # ingest_id comes with a later step (0087): compare the columns the step moved
+        runs = "SELECT to_jsonb(r) - 'ingest_id' FROM devdiag.{} r ORDER BY id"
         live, arch = (conn.execute(runs.format(t)).fetchall() for t in ("diag_run", "diag_run_archive"))
-        rollup_rows = conn.execute("SELECT xmin::text, * FROM devdiag.rollup_problem_day ORDER BY 2, 3, 4").fetchall()
         top_id = conn.execute("SELECT max(id) FROM devdiag.diag_run").fetchone()[0]
     assert "applying 0060_partition_runs_by_day" in run(dsn)
     with psycopg.connect(dsn) as conn:
@@ -339,18 +282,17 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
         days = conn.execute("SELECT count(DISTINCT date_trunc('day', ts, 'UTC')) FROM devdiag.diag_run_archive"
                             ).fetchone()[0]
         assert len(list(conn.execute("SELECT devdiag.run_partition_days('devdiag.diag_run_archive')"))) == days
-        # every view equals its raw-data reference, from rollups the step did not touch
-        assert mismatches(conn) == {}
-        assert conn.execute("SELECT xmin::text, * FROM devdiag.rollup_problem_day ORDER BY 2, 3, 4"
-                            ).fetchall() == rollup_rows
+        # every view equals its raw-data reference (the rollups were rebuilt once, see above)
+        assert mismatches(conn, refresh=False) == {}
         assert conn.execute("SELECT has_table_privilege('devdiag_reader', 'devdiag.diag_run', 'SELECT'), "
                             "has_any_column_privilege('devdiag_writer', 'devdiag.diag_run', 'INSERT'), "
                             "has_table_privilege('devdiag_writer', 'devdiag.diag_run_archive', 'INSERT')"
                             ).fetchone() == (True, True, False)
         assert conn.execute("SELECT count(*) FROM pg_policy WHERE polrelid = 'devdiag.diag_run'::regclass "
                             "AND polname = 'tenant_reader_select'").fetchone() == (1,)
-        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'devdiag.diag_run'::regclass "
-                            "AND tgname LIKE 'rollup_after_%'").fetchone() == (4,)
+        assert conn.execute("SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger "
+                            "WHERE tgrelid = 'devdiag.diag_run'::regclass AND tgname LIKE 'rollup%'").fetchone() == (
+            ["rollup_after_truncate", "rollup_run_after_change", "rollup_run_before_update"],)
         new_id = conn.execute("INSERT INTO devdiag.diag_run (tenant, target_hash) VALUES ('acme', repeat('d', 64)) "
                               "RETURNING id").fetchone()[0]
         assert new_id > top_id

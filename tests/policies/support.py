@@ -36,6 +36,8 @@ NON_TENANT_TABLES = {
     "sync_run_lock": "one row per SQLite store, locked while a sync of it runs",
     "lock_slot": "one row per maintenance lock key (a tenant's rollups, a run table's partitions, the day mover)",
     "job_log": "counts per maintenance job run (retention)",
+    "rollup_registry": "one row per rollup fold (its function and the tables it keeps)",
+    "rollup_refresh_state": "the all-tenant refresh watermark (one row)",
 }
 
 # Views that must show tenant A's rows to A's reader with the seed below (so

@@ -159,13 +159,15 @@ def query(dsn: str, sql: str, params=()) -> list[tuple]:
 # Columns that differ between two correct runs: wall-clock times and surrogate
 # ids (identity values consumed by a rolled-back batch are not reused).
 WALL_CLOCK = {"created_at", "last_sync_at", "synced_at", "rejected_at", "updated_at", "archived_at",
-              "granted_at"}
+              "granted_at", "refreshed_at"}
+#: positions in devdiag.ingest_seq: a killed sync draws ids it never commits, a clean one does not
+INGEST_POSITIONS = {"ingest_id", "folded_through"}
 
 
 def full_state(dsn: str) -> dict:
     """Every table of devdiag (rollups included), found in the catalog, as sorted rows.
 
-    Surrogate ids (``id``, ``*_run_id`` except ``source_run_id``) and the
+    Surrogate ids (``id``, ``*_run_id`` except ``source_run_id``), ingest positions and the
     wall-clock columns above are left out; ``job_log`` (maintenance runs) too.
     """
     from psycopg import sql
@@ -183,7 +185,7 @@ def full_state(dsn: str) -> dict:
                    WHERE a.attrelid = ('devdiag.' || quote_ident(%s))::regclass AND a.attnum > 0
                      AND NOT a.attisdropped ORDER BY a.attnum""", (table,))
                     if not (r[0] == "id" or (r[0].endswith("_run_id") and r[0] != "source_run_id")
-                            or r[0] in WALL_CLOCK)]
+                            or r[0] in WALL_CLOCK or r[0] in INGEST_POSITIONS)]
             rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(
                 sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in cols),
                 sql.Identifier("devdiag", table))).fetchall()
