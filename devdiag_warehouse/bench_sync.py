@@ -213,12 +213,6 @@ def timed_sync(store: Path, dsn: str, pm: int, batch_rows: int, source: str) -> 
     }
 
 
-def sql_disable_triggers(table: str):
-    from psycopg import sql
-
-    return sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier("devdiag", table))
-
-
 def runs_read(summary: str) -> int:
     return int(summary.split("runs ", 1)[1].split(" read", 1)[0])
 
@@ -242,9 +236,6 @@ def main(argv=None) -> int:
     ap.add_argument("--store", help="SQLite file to use or create (default: a temporary file)")
     ap.add_argument("--keep", action="store_true", help="keep the generated store")
     ap.add_argument("--out", help="also write the result table to this file")
-    ap.add_argument("--no-triggers", action="store_true",
-                    help="analysis only: disable user triggers (rollup upkeep) on the run and outcome tables, "
-                         "to measure the sync's own path")
     args = ap.parse_args(argv)
 
     # A terminated benchmark still stops and removes its throwaway server (finally below).
@@ -269,12 +260,6 @@ def main(argv=None) -> int:
 
         with open(os.devnull, "w") as quiet, Migrator(dsn, out=quiet) as m:
             m.apply()
-        if args.no_triggers:
-            import psycopg
-
-            with psycopg.connect(cluster.superuser_dsn("devdiag"), autocommit=True) as conn:
-                for table in ("diag_run", "diag_run_archive", "fix_outcome"):
-                    conn.execute(sql_disable_triggers(table))
         pm = postmaster_pid(cluster.datadir)
         first = timed_sync(store, dsn, pm, args.batch_rows, "bench")
         gen.rng = random.Random(args.seed + 1)  # the appended activity does not depend on how the store was made
@@ -290,8 +275,7 @@ def main(argv=None) -> int:
             workdir.rmdir()
 
     lines = [
-        f"sync benchmark: {args.runs:,} runs, {args.tenants} tenants, batch {args.batch_rows:,} rows"
-        f"{', user triggers disabled (sync path only)' if args.no_triggers else ''}; "
+        f"sync benchmark: {args.runs:,} runs, {args.tenants} tenants, batch {args.batch_rows:,} rows; "
         f"{server_version(bindir)}; {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M %Z')}",
         "",
         "| phase | runs | wall s | runs/s | sync process CPU s | PostgreSQL CPU s | sync max RSS | load avg (1 min) |",
