@@ -98,7 +98,7 @@ CREATE TABLE devdiag.rollup_registry (
     keeps text NOT NULL,
     CONSTRAINT rollup_registry_pkey PRIMARY KEY (name),
     CONSTRAINT rollup_registry_position_key UNIQUE (position),
-    CONSTRAINT rollup_registry_source_check CHECK (source IN ('runs', 'fix_outcome'))
+    CONSTRAINT rollup_registry_source_check CHECK (source IN ('runs', 'run_targets', 'fix_outcome'))
 );
 COMMENT ON TABLE devdiag.rollup_registry IS
 'One row per rollup fold, written by its sql/rollups file; devdiag.refresh_rollups() calls the folds in position order.';

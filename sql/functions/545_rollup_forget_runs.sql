@@ -20,6 +20,10 @@ DECLARE
     c_env text[];
     c_problems jsonb[];
     c_sign integer[];
+    t_tenant text[];
+    t_target text[];
+    t_from timestamptz[];
+    t_reports boolean[];
 BEGIN
     -- The table name is a regclass.
     EXECUTE format('SELECT count(*) FROM %s', p_runs) INTO n;
@@ -37,10 +41,22 @@ BEGIN
         'w.folded_through)', p_runs)
     INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
     IF c_tenant IS NOT NULL THEN
-        FOR f IN SELECT g.fold FROM devdiag.rollup_registry AS g WHERE g.source = 'runs' ORDER BY g.position LOOP
+        SELECT array_agg(t.tenant), array_agg(t.target_hash), array_agg(t.t0), array_agg(t.reports)
+        INTO t_tenant, t_target, t_from, t_reports
+        FROM (
+            SELECT u.tenant, u.target_hash, min(u.ts) AS t0, bool_or(jsonb_array_length(u.problems) > 0) AS reports
+            FROM unnest(c_tenant, c_target, c_ts, c_problems) AS u (tenant, target_hash, ts, problems)
+            GROUP BY u.tenant, u.target_hash
+        ) AS t;
+        FOR f IN SELECT g.fold, g.source FROM devdiag.rollup_registry AS g WHERE g.source <> 'fix_outcome' ORDER BY g.position LOOP
             -- The fold is a function name the registry holds, quoted as a regproc.
-            EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)
-            USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
+            IF f.source = 'runs' THEN
+                EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)
+                USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
+            ELSE
+                EXECUTE format('SELECT %s($1, $2, $3, $4)', f.fold::regproc)
+                USING t_tenant, t_target, t_from, t_reports;
+            END IF;
         END LOOP;
     END IF;
     RETURN n;

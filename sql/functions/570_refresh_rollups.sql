@@ -40,9 +40,10 @@ REVOKE ALL ON FUNCTION devdiag.rollup_safe_point(interval) FROM public;
 COMMENT ON FUNCTION devdiag.rollup_safe_point(interval) IS
 'The highest ingest id below which no writer is still in flight (waits at most p_lock_wait; NULL when writers held on).';
 
--- Why: one generic refresh walks the registry (sql/rollups) in position order
--- and hands every fold the same batch. Batches are bounded (p_batch ingest
--- ids) so a backfill of millions of runs folds in pieces of bounded memory.
+-- Why: one generic refresh walks the registry (sql/rollups) in position order.
+-- Folds of runs get every batch of runs (bounded by p_batch ingest ids, so a
+-- backfill of millions of runs folds in pieces of bounded memory); folds of
+-- targets get each target the range touched once, with its earliest ts.
 -- The all-tenant refresh locks every tenant it will fold (in one order) and
 -- skips, per tenant, what a refresh of that tenant alone already folded.
 DROP FUNCTION IF EXISTS devdiag.refresh_rollups(text, interval, bigint);
@@ -78,23 +79,33 @@ DECLARE
     g_tenant text[];
     g_problem text[];
     g_fix text[];
-    v_parts oid[] := '{}'::oid[];
-    c_parts oid[];
+    t_tenant text[];
+    t_target text[];
+    t_from timestamptz[];
+    t_reports boolean[];
+    v_chunk integer := 5000;
+    i integer;
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Lock order, shared with the purge and the owner's row triggers: the
+    -- all-tenant key, the safe point (released at once), tenant keys in
+    -- hashtext order, then the tables. A refresh of one tenant finds its safe
+    -- point before it waits for the tenant: an owner's DELETE of that tenant's
+    -- runs holds the run tables while its trigger waits for the tenant.
     IF p_tenant IS NULL THEN
         PERFORM devdiag.take_lock(7236114, 0);
-    ELSE
-        PERFORM devdiag.take_lock(7236111, hashtext(p_tenant));
     END IF;
     v_hi := devdiag.rollup_safe_point(p_lock_wait);
     IF v_hi IS NULL THEN
         RAISE NOTICE 'refresh_rollups: writers held their tables for more than %; nothing folded this time', p_lock_wait;
         folded := NULL;
         RETURN;
+    END IF;
+    IF p_tenant IS NOT NULL THEN
+        PERFORM devdiag.take_lock(7236111, hashtext(p_tenant));
     END IF;
     SELECT s.folded_through INTO v_lo FROM devdiag.rollup_refresh_state AS s;
     IF p_tenant IS NOT NULL THEN
@@ -110,6 +121,23 @@ BEGIN
         folded := 0;
         RETURN;
     END IF;
+    -- Block ranges of the ingest index are summarised by autovacuum some time
+    -- after they fill; until then every scan below would read them whole.
+    -- Summarise them first (one read of the new pages), so each scan reads
+    -- only the ranges that hold new ids; later inserts keep a summarised
+    -- range's summary up to date. Indexes the owner owns only (a partition made
+    -- by another role waits for autovacuum).
+    PERFORM brin_summarize_new_values(i.indexrelid)
+    FROM pg_catalog.pg_index AS i
+    JOIN pg_catalog.pg_class AS c ON i.indexrelid = c.oid
+    JOIN pg_catalog.pg_am AS m ON c.relam = m.oid
+    JOIN pg_catalog.pg_inherits AS h ON i.indrelid = h.inhrelid
+    WHERE h.inhparent IN ('devdiag.diag_run'::regclass, 'devdiag.diag_run_archive'::regclass)
+        AND m.amname = 'brin' AND pg_has_role(current_user, c.relowner, 'USAGE');
+    PERFORM brin_summarize_new_values('devdiag.fix_outcome_ingest_brin'::regclass)
+    WHERE pg_has_role(current_user, (SELECT c.relowner FROM pg_catalog.pg_class AS c
+        WHERE c.oid = 'devdiag.fix_outcome_ingest_brin'::regclass), 'USAGE');
+
     IF p_tenant IS NULL THEN
         -- Every tenant with rows to fold, locked before any rollup row is touched.
         PERFORM devdiag.take_lock(7236111, l.k)
@@ -136,18 +164,18 @@ BEGIN
         -- Runs written in the batch come in (+1); folded versions of runs changed or deleted leave (-1).
         SELECT
             array_agg(r.tenant), array_agg(r.ts), array_agg(r.target_hash), array_agg(r.env_fp),
-            array_agg(r.problems), array_agg(r.sign), array_agg(DISTINCT r.part) FILTER (WHERE r.part IS NOT NULL)
-        INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign, c_parts
+            array_agg(r.problems), array_agg(r.sign)
+        INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
         FROM (
-            SELECT d.tenant, d.ts, d.target_hash, d.env_fp, d.problems, d.ingest_id, d.tableoid AS part, 1 AS sign
+            SELECT d.tenant, d.ts, d.target_hash, d.env_fp, d.problems, d.ingest_id, 1 AS sign
             FROM devdiag.diag_run AS d
             WHERE d.ingest_id > v_from AND d.ingest_id <= v_to AND (p_tenant IS NULL OR d.tenant = p_tenant)
             UNION ALL
-            SELECT a.tenant, a.ts, a.target_hash, a.env_fp, a.problems, a.ingest_id, a.tableoid, 1
+            SELECT a.tenant, a.ts, a.target_hash, a.env_fp, a.problems, a.ingest_id, 1
             FROM devdiag.diag_run_archive AS a
             WHERE a.ingest_id > v_from AND a.ingest_id <= v_to AND (p_tenant IS NULL OR a.tenant = p_tenant)
             UNION ALL
-            SELECT q.tenant, q.ts, q.target_hash, q.env_fp, q.problems, q.ingest_id, NULL, -1
+            SELECT q.tenant, q.ts, q.target_hash, q.env_fp, q.problems, q.ingest_id, -1
             FROM devdiag.rollup_run_change AS q
             WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
         ) AS r
@@ -171,7 +199,10 @@ BEGIN
             WHERE x.ingest_id > coalesce(w.folded_through, 0)
         ) AS o;
 
-        FOR v_fold IN SELECT g.name, g.source, g.fold FROM devdiag.rollup_registry AS g ORDER BY g.position LOOP
+        FOR v_fold IN
+            SELECT g.name, g.source, g.fold FROM devdiag.rollup_registry AS g
+            WHERE g.source <> 'run_targets' ORDER BY g.position
+        LOOP
             IF v_fold.source = 'runs' AND c_tenant IS NOT NULL THEN
                 -- The fold is a function name the registry holds, quoted as a regproc.
                 EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', v_fold.fold::regproc)
@@ -182,20 +213,49 @@ BEGIN
             END IF;
         END LOOP;
         v_runs := v_runs + coalesce((SELECT count(*) FROM unnest(c_sign) AS x (sign) WHERE x.sign > 0), 0);
-        v_parts := v_parts || coalesce(c_parts, '{}'::oid[]);
         v_from := v_to;
     END LOOP;
 
-    -- Block ranges of the ingest index are summarised by autovacuum some time
-    -- after they fill; until then every refresh reads them. Summarise the
-    -- partitions just read, so the next refresh skips what it folded (those
-    -- the owner owns: a partition made by another role waits for autovacuum).
-    PERFORM brin_summarize_new_values(i.indexrelid)
-    FROM pg_catalog.pg_index AS i
-    JOIN pg_catalog.pg_class AS c ON i.indexrelid = c.oid
-    JOIN pg_catalog.pg_am AS m ON c.relam = m.oid
-    WHERE i.indrelid = ANY (SELECT DISTINCT unnest(v_parts)) AND m.amname = 'brin'
-        AND pg_has_role(current_user, c.relowner, 'USAGE');
+    -- Folds by target (the episode replay) take each target once, with the
+    -- earliest ts the whole range brought, however many batches it spans:
+    -- replaying a target once per batch would read its later runs again each time.
+    SELECT array_agg(t.tenant ORDER BY t.tenant, t.target_hash), array_agg(t.target_hash ORDER BY t.tenant, t.target_hash),
+        array_agg(t.t0 ORDER BY t.tenant, t.target_hash), array_agg(t.reports ORDER BY t.tenant, t.target_hash)
+    INTO t_tenant, t_target, t_from, t_reports
+    FROM (
+        SELECT r.tenant, r.target_hash, min(r.ts) AS t0, bool_or(r.reports) AS reports
+        FROM (
+            SELECT d.tenant, d.target_hash, d.ts, jsonb_array_length(d.problems) > 0 AS reports, d.ingest_id
+            FROM devdiag.diag_run AS d
+            WHERE d.ingest_id > v_lo AND d.ingest_id <= v_hi AND (p_tenant IS NULL OR d.tenant = p_tenant)
+            UNION ALL
+            SELECT a.tenant, a.target_hash, a.ts, jsonb_array_length(a.problems) > 0, a.ingest_id
+            FROM devdiag.diag_run_archive AS a
+            WHERE a.ingest_id > v_lo AND a.ingest_id <= v_hi AND (p_tenant IS NULL OR a.tenant = p_tenant)
+            UNION ALL
+            SELECT q.tenant, q.target_hash, q.ts, jsonb_array_length(q.problems) > 0, q.ingest_id
+            FROM devdiag.rollup_run_change AS q
+            WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant)
+        ) AS r
+        LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
+        WHERE r.ingest_id > coalesce(w.folded_through, 0)
+        GROUP BY r.tenant, r.target_hash
+    ) AS t;
+    IF t_tenant IS NOT NULL THEN
+        FOR v_fold IN
+            SELECT g.fold FROM devdiag.rollup_registry AS g WHERE g.source = 'run_targets' ORDER BY g.position
+        LOOP
+            -- In chunks of targets, which bounds the replay's memory.
+            i := 1;
+            WHILE i <= cardinality(t_tenant) LOOP
+                -- The fold is a function name the registry holds, quoted as a regproc.
+                EXECUTE format('SELECT %s($1, $2, $3, $4)', v_fold.fold::regproc)
+                USING t_tenant[i:i + v_chunk - 1], t_target[i:i + v_chunk - 1], t_from[i:i + v_chunk - 1],
+                    t_reports[i:i + v_chunk - 1];
+                i := i + v_chunk;
+            END LOOP;
+        END LOOP;
+    END IF;
 
     DELETE FROM devdiag.rollup_run_change AS q
     WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);

@@ -21,9 +21,10 @@ BEGIN
     IF v_part IS NULL THEN
         RETURN 0;
     END IF;
-    -- The day's tenants' rollup locks (540's, in its order) before the
-    -- archive's exclusive lock: a writer of one of them holds its lock while
-    -- its trigger reads the archive.
+    -- The all-tenant refresh's key, then the day's tenants' refresh keys (in
+    -- the refresh's order), before the archive's exclusive lock: a refresh
+    -- reads the archive while it holds them.
+    PERFORM devdiag.take_lock(7236114, 0);
     -- Names come from a regclass.
     EXECUTE format(
         'SELECT count(devdiag.take_lock(7236111, l.k)) '
