@@ -48,6 +48,9 @@ from .config import (
 )
 
 MIGRATIONS_DIR = ROOT / "migrations"
+# Per-database settings make migrate sets as the database's owner (turn_jit_off).
+DATABASE_SETTINGS = {"jit": "off", "constraint_exclusion": "off"}
+
 REPEATABLE_DIRS = ["sql/functions", "sql/rollups", "sql/views", "sql/policies", "sql/jobs"]
 META_SCHEMA = "devdiag_meta"
 #: seconds a migrate run waits for another one (DEVDIAG_MIGRATE_LOCK_WAIT or --lock-wait)
@@ -442,30 +445,39 @@ class Migrator:
         return 0
 
     def turn_jit_off(self, reset: bool = False) -> None:
-        """The database runs without JIT: the views read rollups, and compiling took most of a dashboard's time.
+        """New sessions of the database plan the dashboards cheaply (DATABASE_SETTINGS).
 
-        A per-database setting, which only the database's owner may change: as
-        anyone else, migrate prints the statement for the owner to run.
+        JIT: the views read rollups, and compiling took most of a dashboard's
+        time. constraint_exclusion: the run tables have a partition per day,
+        and checking every partition's CHECK constraints took most of the
+        planning of a query that reads runs; day bounds prune partitions
+        without them. Per-database settings, which only the database's owner
+        may change: as anyone else, migrate prints the statement for the
+        owner to run.
         """
         from psycopg import sql
 
         c = self.lock_conn
-        owner, current = c.execute(
+        owner, configured = c.execute(
             """SELECT pg_has_role(current_user, d.datdba, 'MEMBER'),
-                      EXISTS (SELECT FROM pg_db_role_setting AS s
-                              WHERE s.setdatabase = d.oid AND s.setrole = 0 AND 'jit=off' = ANY (s.setconfig))
+                      coalesce((SELECT s.setconfig FROM pg_db_role_setting AS s
+                                WHERE s.setdatabase = d.oid AND s.setrole = 0), '{}')
                FROM pg_database AS d WHERE d.datname = current_database()""").fetchone()
-        if current != reset:
-            return
         db = c.execute("SELECT current_database()").fetchone()[0]
-        stmt = sql.SQL("ALTER DATABASE {} {}").format(
-            sql.Identifier(db), sql.SQL("RESET jit" if reset else "SET jit = off"))
-        if owner:
-            c.execute(stmt)
-            if not reset:
-                self.say(f"database {db}: jit turned off for new sessions")
-        elif not reset:
-            self.say(f"note: JIT stays on in database {db}; as its owner run: {stmt.as_string(c)};")
+        for name, value in DATABASE_SETTINGS.items():
+            present = f"{name}={value}" in configured
+            if present != reset:
+                continue
+            stmt = sql.SQL("ALTER DATABASE {} {}").format(
+                sql.Identifier(db),
+                sql.SQL("RESET {}").format(sql.Identifier(name)) if reset
+                else sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.SQL(value)))
+            if owner:
+                c.execute(stmt)
+                if not reset:
+                    self.say(f"database {db}: {name} = {value} for new sessions")
+            elif not reset:
+                self.say(f"note: database {db} keeps its {name} setting; as its owner run: {stmt.as_string(c)};")
 
     def apply_step(self, backend, m) -> None:
         """Apply one step so that a kill at any point leaves it applied and recorded, or neither."""

@@ -31,3 +31,31 @@ $$;
 COMMENT ON FUNCTION devdiag.monitor_rollups() IS
 'Monitoring: the all-tenant refresh watermark, the last ingest id drawn, how many ids wait to be folded, '
 'when the rollups were last refreshed and how long rows have waited (0 when none wait).';
+
+-- Why: the exporter's runs-per-day gauges are scraped every few seconds; the
+-- day rollup answers them without reading runs (as of the last refresh, like
+-- every view). No tenant names: counts only.
+CREATE OR REPLACE FUNCTION devdiag.monitor_runs_recent()
+RETURNS TABLE (
+    today bigint,
+    problem_runs_today bigint,
+    yesterday bigint,
+    tenants_today bigint
+)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT
+        coalesce(sum(d.runs) FILTER (WHERE d.day = devdiag.utc_day(now())), 0)::bigint,
+        coalesce(sum(d.problem_runs) FILTER (WHERE d.day = devdiag.utc_day(now())), 0)::bigint,
+        coalesce(sum(d.runs) FILTER (WHERE d.day = devdiag.utc_day(now()) - 1), 0)::bigint,
+        count(*) FILTER (WHERE d.day = devdiag.utc_day(now()) AND d.runs > 0)::bigint
+    FROM devdiag.rollup_tenant_day AS d
+    WHERE d.day >= devdiag.utc_day(now()) - 1
+$$;
+
+COMMENT ON FUNCTION devdiag.monitor_runs_recent() IS
+'Monitoring: runs of the current and previous UTC day, problem runs and tenants of the current day, '
+'from the day rollup (as of the last refresh).';

@@ -305,17 +305,19 @@ def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (len(live) + 1,)
 
 
-def test_migrate_turns_jit_off_for_the_database_and_rollback_all_turns_it_back(pg, fresh_db):
-    """After make migrate a new session of the database runs without JIT; rollback-all resets the setting."""
+def test_migrate_sets_the_planner_settings_of_the_database_and_rollback_all_resets_them(pg, fresh_db):
+    """After make migrate a new session of the database runs without JIT and without CHECK-constraint exclusion;
+    rollback-all resets both."""
     dsn = pg.dsn(fresh_db)
 
-    def jit() -> str:
+    def settings() -> tuple:
         with psycopg.connect(dsn) as conn:
-            return conn.execute("SHOW jit").fetchone()[0]
+            return conn.execute("SELECT current_setting('jit'), current_setting('constraint_exclusion')").fetchone()
 
-    assert jit() == "on"  # a clone does not copy per-database settings
-    assert "jit turned off" in run(dsn)
-    assert jit() == "off"
-    assert "jit turned off" not in run(dsn)
+    assert settings() == ("on", "partition")  # a clone does not copy per-database settings
+    out = run(dsn)
+    assert "jit = off for new sessions" in out and "constraint_exclusion = off for new sessions" in out
+    assert settings() == ("off", "off")
+    assert "for new sessions" not in run(dsn)
     run(dsn, "rollback", all_steps=True)
-    assert jit() == "on"
+    assert settings() == ("on", "partition")
