@@ -488,6 +488,11 @@ class Migrator:
         if not m.use_transactions:
             self.drop_invalid_indexes()
             one = self.migrations().__class__([m])
+            if direction == "apply" and self.already_done(m):
+                # Killed after the build finished and before yoyo's record: record it.
+                self.say(f"{m.id}: its indexes are already as the step leaves them; recording it")
+                backend.mark_migrations(one)
+                return
             if direction == "apply":
                 backend.apply_migrations_only(one)
             else:
@@ -507,6 +512,24 @@ class Migrator:
                 step.log_migration(m, direction)
         finally:
             step.connection.close()
+
+    def already_done(self, m) -> bool:
+        """A non-transactional step whose CONCURRENTLY index builds and drops all took effect."""
+        import re
+
+        text = Path(m.path).read_text(encoding="utf-8")
+        text = re.sub(r"--[^\n]*", "", text)
+        made = re.findall(r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", text, re.I)
+        dropped = re.findall(r"DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?:devdiag\.)?(\w+)", text, re.I)
+        if not made and not dropped:
+            return False
+        valid = {r[0] for r in self.lock_conn.execute(
+            """SELECT c.relname FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+               WHERE c.relnamespace = 'devdiag'::regnamespace AND i.indisvalid""").fetchall()}
+        present = {r[0] for r in self.lock_conn.execute(
+            "SELECT c.relname FROM pg_class AS c WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind = 'i'"
+        ).fetchall()}
+        return all(n in valid for n in made) and not any(n in present for n in dropped)
 
     def drop_invalid_indexes(self) -> None:
         """Drop the indexes a killed CREATE INDEX CONCURRENTLY left invalid, so its step can run again."""
