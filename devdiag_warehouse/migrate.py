@@ -338,7 +338,7 @@ class Migrator:
                    SELECT 'a:' || n.nspname || '.' || c.relname || ':' || coalesce(c.relacl::text, '')
                        || ':' || c.relrowsecurity || c.relforcerowsecurity
                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname IN ('devdiag', 'devdiag_ref') AND c.relkind IN ('r', 'p', 'v', 'm')
+                   WHERE n.nspname IN ('devdiag', 'devdiag_ref', 'devdiag_rollup') AND c.relkind IN ('r', 'p', 'v', 'm')
                    UNION ALL
                    SELECT 'f:' || p.oid::regprocedure::text || ':' || md5(p.prosrc)
                        || ':' || coalesce(p.proacl::text, '') || ':' || coalesce(p.proconfig::text, '')
@@ -352,7 +352,7 @@ class Migrator:
                        || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), '')
                    FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
                    JOIN pg_namespace n ON n.oid = c.relnamespace
-                   WHERE n.nspname = 'devdiag') AS t (x)""").fetchone()[0]
+                   WHERE n.nspname IN ('devdiag', 'devdiag_rollup')) AS t (x)""").fetchone()[0]
 
     def repeatables_current(self) -> bool:
         """sql/ is applied as it is on disk, and nothing it made was dropped since."""

@@ -230,7 +230,7 @@ def copy_to_pg(conn, runs: Iterator[tuple], gen: Generated) -> int:
         cur.execute("DROP TABLE sample_run, sample_fix")
         # The views show what the rollups hold: fold the sample in before the caller commits
         # (a warehouse not migrated that far has no refresh yet; migrate rebuilds its rollups).
-        if cur.execute("SELECT to_regclass('devdiag.rollup_refresh_state')").fetchone()[0] is not None:
+        if cur.execute("SELECT to_regclass('devdiag_rollup.rollup_refresh_state')").fetchone()[0] is not None:
             cur.execute("CALL devdiag.refresh_rollups()")
     return n
 

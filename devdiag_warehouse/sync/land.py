@@ -144,7 +144,9 @@ class Warehouse:
                       to_regclass('devdiag.sync_reject') IS NOT NULL,
                       to_regclass('devdiag.fix_outcome_source') IS NOT NULL,
                       to_regclass('devdiag.sync_run_lock') IS NOT NULL,
-                      to_regclass('devdiag.rollup_refresh_state') IS NOT NULL,
+                      -- by the catalog: the sync may not use the rollups' schema
+                      EXISTS (SELECT 1 FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                              WHERE n.nspname = 'devdiag_rollup' AND c.relname = 'rollup_refresh_state'),
                       EXISTS (SELECT 1 FROM pg_constraint
                               WHERE conname = 'diag_run_source_identity_unique')""").fetchone()
         self.conn.rollback()

@@ -60,7 +60,7 @@ BEGIN
         GROUP BY 1
     ),
     up_hour AS (
-        INSERT INTO devdiag.rollup_tenant_hour AS r (tenant, hour, runs, problem_runs)
+        INSERT INTO devdiag_rollup.rollup_tenant_hour AS r (tenant, hour, runs, problem_runs)
         SELECT h.tenant, h.hour, h.runs, h.problem_runs
         FROM h
         WHERE h.runs <> 0 OR h.problem_runs <> 0
@@ -70,7 +70,7 @@ BEGIN
         RETURNING r.tenant, r.hour, r.runs
     ),
     up_total AS (
-        INSERT INTO devdiag.rollup_tenant_total AS r (tenant, runs, problem_runs)
+        INSERT INTO devdiag_rollup.rollup_tenant_total AS r (tenant, runs, problem_runs)
         SELECT t.tenant, t.runs, t.problem_runs
         FROM t
         WHERE t.runs <> 0 OR t.problem_runs <> 0
@@ -98,7 +98,7 @@ BEGIN
     WHERE d.runs <> 0 OR d.problem_runs <> 0;
     IF d_tenant IS NOT NULL THEN
         PERFORM devdiag.rollup_add_per_tenant_day(
-            'devdiag.rollup_tenant_day', '{runs,problem_runs}', d_tenant, d_day, d_runs, d_problem_runs
+            'devdiag_rollup.rollup_tenant_day', '{runs,problem_runs}', d_tenant, d_day, d_runs, d_problem_runs
         );
     END IF;
 
@@ -135,7 +135,7 @@ BEGIN
         GROUP BY 1, 2
     ),
     up_day AS (
-        INSERT INTO devdiag.rollup_problem_day AS r (tenant, day, problem_code, runs)
+        INSERT INTO devdiag_rollup.rollup_problem_day AS r (tenant, day, problem_code, runs)
         SELECT d.tenant, d.day, d.code, d.runs
         FROM day_delta AS d
         ORDER BY d.tenant, d.day, d.code
@@ -143,7 +143,7 @@ BEGIN
         RETURNING r.tenant, r.day, r.problem_code, r.runs
     ),
     up_env AS (
-        INSERT INTO devdiag.rollup_problem_env AS r (tenant, problem_code, env_fp, runs)
+        INSERT INTO devdiag_rollup.rollup_problem_env AS r (tenant, problem_code, env_fp, runs)
         SELECT d.tenant, d.code, d.env_fp, d.runs
         FROM env_delta AS d
         ORDER BY d.tenant, d.code, d.env_fp
@@ -168,7 +168,7 @@ BEGIN
         LEFT JOIN env_change AS e ON c.tenant = e.tenant AND c.code = e.problem_code
     ),
     up_tot AS (
-        INSERT INTO devdiag.rollup_problem_total AS r (tenant, problem_code, unique_environments, total_runs)
+        INSERT INTO devdiag_rollup.rollup_problem_total AS r (tenant, problem_code, unique_environments, total_runs)
         SELECT d.tenant, d.problem_code, d.environments, d.runs
         FROM tot_delta AS d
         WHERE d.environments <> 0 OR d.runs <> 0
@@ -191,26 +191,26 @@ BEGIN
 
     -- A raw count has no row where nothing is left.
     IF z_hour_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_tenant_hour AS r
+        DELETE FROM devdiag_rollup.rollup_tenant_hour AS r
         USING unnest(z_hour_tenant, z_hour) AS z (tenant, hour)
         WHERE r.tenant = z.tenant AND r.hour = z.hour AND r.runs = 0;
     END IF;
     IF z_total IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_tenant_total AS r
+        DELETE FROM devdiag_rollup.rollup_tenant_total AS r
         WHERE r.tenant = ANY (z_total) AND r.runs = 0;
     END IF;
     IF z_day_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_problem_day AS r
+        DELETE FROM devdiag_rollup.rollup_problem_day AS r
         USING unnest(z_day_tenant, z_day, z_day_code) AS z (tenant, day, code)
         WHERE r.tenant = z.tenant AND r.day = z.day AND r.problem_code = z.code AND r.runs = 0;
     END IF;
     IF z_env_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_problem_env AS r
+        DELETE FROM devdiag_rollup.rollup_problem_env AS r
         USING unnest(z_env_tenant, z_env_code, z_env) AS z (tenant, code, env_fp)
         WHERE r.tenant = z.tenant AND r.problem_code = z.code AND r.env_fp = z.env_fp AND r.runs = 0;
     END IF;
     IF z_tot_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_problem_total AS r
+        DELETE FROM devdiag_rollup.rollup_problem_total AS r
         USING unnest(z_tot_tenant, z_tot_code) AS z (tenant, code)
         WHERE r.tenant = z.tenant AND r.problem_code = z.code AND r.total_runs = 0;
     END IF;

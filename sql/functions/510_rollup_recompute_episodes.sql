@@ -123,7 +123,7 @@ BEGIN
     CROSS JOIN LATERAL (
         SELECT x.problem_code, x.preset, x.started_at, x.last_seen, x.resolved_at, x.start_run_id,
             x.end_run_id, x.ttr_days, x.episode_no
-        FROM devdiag.rollup_ttr_episode AS x
+        FROM devdiag_rollup.rollup_ttr_episode AS x
         WHERE x.tenant = a.tenant AND x.target_hash = a.target_hash
             AND coalesce(x.resolved_at, 'infinity') >= a.t0
         OFFSET 0
@@ -268,7 +268,7 @@ BEGIN
             coalesce(
                 m.n0,
                 (
-                    SELECT p.episode_no FROM devdiag.rollup_ttr_episode AS p
+                    SELECT p.episode_no FROM devdiag_rollup.rollup_ttr_episode AS p
                     WHERE p.tenant = a.tenant AND p.target_hash = a.target_hash AND p.problem_code = k.code
                         AND coalesce(p.resolved_at, 'infinity') < a.t0
                     ORDER BY p.started_at DESC, p.start_run_id DESC
@@ -318,7 +318,7 @@ BEGIN
                 start_run_id, end_run_id, ttr_days, episode_no)
     ),
     upd AS (
-        UPDATE devdiag.rollup_ttr_episode AS e
+        UPDATE devdiag_rollup.rollup_ttr_episode AS e
         SET preset = m.preset, last_seen = m.last_seen, resolved_at = m.resolved_at,
             end_run_id = m.end_run_id, ttr_days = m.ttr_days, episode_no = m.episode_no
         FROM g AS m
@@ -327,13 +327,13 @@ BEGIN
             AND e.started_at = m.started_at AND e.start_run_id = m.start_run_id
     ),
     del AS (
-        DELETE FROM devdiag.rollup_ttr_episode AS e
+        DELETE FROM devdiag_rollup.rollup_ttr_episode AS e
         USING g
         WHERE g.sign = -1 AND NOT g.paired
             AND e.tenant = g.tenant AND e.target_hash = g.target_hash AND e.problem_code = g.problem_code
             AND e.started_at = g.started_at AND e.start_run_id = g.start_run_id
     )
-    INSERT INTO devdiag.rollup_ttr_episode (
+    INSERT INTO devdiag_rollup.rollup_ttr_episode (
         tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
         start_run_id, end_run_id, ttr_days, episode_no
     )
@@ -351,7 +351,7 @@ BEGIN
         FROM unnest(g_sign, g_tenant, g_code, g_end, g_ttr) AS g (sign, tenant, problem_code, resolved_at, ttr_days)
     ),
     up_hist AS (
-        INSERT INTO devdiag.rollup_ttr_histogram AS h (tenant, problem_code, ttr_days, episodes)
+        INSERT INTO devdiag_rollup.rollup_ttr_histogram AS h (tenant, problem_code, ttr_days, episodes)
         SELECT g.tenant, g.problem_code, g.ttr_days, sum(g.sign)
         FROM g
         WHERE g.ttr_days IS NOT NULL
@@ -362,7 +362,7 @@ BEGIN
         RETURNING h.tenant, h.problem_code, h.ttr_days, h.episodes
     ),
     up_stat AS (
-        INSERT INTO devdiag.rollup_episode_stat AS s (
+        INSERT INTO devdiag_rollup.rollup_episode_stat AS s (
             tenant, problem_code, open_episodes, resolved_episodes, ttr_days_sum
         )
         SELECT
@@ -387,13 +387,13 @@ BEGIN
         (SELECT array_agg(x.problem_code) FROM up_stat AS x WHERE x.episodes = 0)
     INTO z_hist_tenant, z_hist_code, z_hist_ttr, z_stat_tenant, z_stat_code;
     IF z_hist_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_ttr_histogram AS h
+        DELETE FROM devdiag_rollup.rollup_ttr_histogram AS h
         USING unnest(z_hist_tenant, z_hist_code, z_hist_ttr) AS z (tenant, problem_code, ttr_days)
         WHERE h.tenant = z.tenant AND h.problem_code = z.problem_code AND h.ttr_days = z.ttr_days
             AND h.episodes = 0;
     END IF;
     IF z_stat_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_episode_stat AS s
+        DELETE FROM devdiag_rollup.rollup_episode_stat AS s
         USING unnest(z_stat_tenant, z_stat_code) AS z (tenant, problem_code)
         WHERE s.tenant = z.tenant AND s.problem_code = z.problem_code
             AND s.open_episodes = 0 AND s.resolved_episodes = 0;

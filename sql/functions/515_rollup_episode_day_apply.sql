@@ -31,7 +31,7 @@ DECLARE
     z_ttr bigint[];
 BEGIN
     WITH up AS (
-        INSERT INTO devdiag.rollup_episode_day AS d (tenant, problem_code, start_day, end_day, episodes, recurrences)
+        INSERT INTO devdiag_rollup.rollup_episode_day AS d (tenant, problem_code, start_day, end_day, episodes, recurrences)
         SELECT
             g.tenant, g.problem_code, devdiag.utc_day(g.started_at),
             coalesce(devdiag.utc_day(g.resolved_at), 'infinity'::date), sum(g.sign),
@@ -51,7 +51,7 @@ BEGIN
     FROM up
     WHERE up.episodes = 0 AND up.recurrences = 0;
     IF z_tenant IS NOT NULL THEN
-        DELETE FROM devdiag.rollup_episode_day AS d
+        DELETE FROM devdiag_rollup.rollup_episode_day AS d
         USING unnest(z_tenant, z_code, z_start, z_end) AS z (tenant, problem_code, start_day, end_day)
         WHERE d.tenant = z.tenant AND d.problem_code = z.problem_code AND d.start_day = z.start_day
             AND d.end_day = z.end_day AND d.episodes = 0 AND d.recurrences = 0;
@@ -71,7 +71,7 @@ BEGIN
     ) AS r;
     IF z_tenant IS NOT NULL THEN
         PERFORM devdiag.rollup_add_per_tenant_day(
-            'devdiag.rollup_resolved_day', '{episodes,ttr_days_sum}', z_tenant, z_day, z_episodes, z_ttr
+            'devdiag_rollup.rollup_resolved_day', '{episodes,ttr_days_sum}', z_tenant, z_day, z_episodes, z_ttr
         );
     END IF;
 END;

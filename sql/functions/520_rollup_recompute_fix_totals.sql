@@ -38,12 +38,12 @@ BEGIN
         ) AS s
     ),
     gone AS (
-        DELETE FROM devdiag.rollup_fix_total AS r
+        DELETE FROM devdiag_rollup.rollup_fix_total AS r
         USING agg AS a
         WHERE a.environments = 0
             AND r.tenant = a.tenant AND r.problem_code = a.problem_code AND r.fix_code = a.fix_code
     )
-    INSERT INTO devdiag.rollup_fix_total AS r (
+    INSERT INTO devdiag_rollup.rollup_fix_total AS r (
         tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success
     )
     SELECT a.tenant, a.problem_code, a.fix_code, a.successes, a.confidence_sum, a.environments, a.last_success

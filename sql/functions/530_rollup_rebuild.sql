@@ -22,13 +22,13 @@ BEGIN
     LOCK TABLE devdiag.diag_run, devdiag.diag_run_archive, devdiag.fix_outcome IN SHARE MODE;
     -- No writer is in flight now, and none can start: every id drawn is in the tables or was rolled back.
     SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_hi FROM devdiag.ingest_seq AS s;
-    TRUNCATE devdiag.rollup_problem_day, devdiag.rollup_problem_env, devdiag.rollup_problem_total,
-        devdiag.rollup_tenant_hour, devdiag.rollup_tenant_total, devdiag.rollup_fix_total,
-        devdiag.rollup_ttr_episode, devdiag.rollup_ttr_histogram, devdiag.rollup_episode_stat,
-        devdiag.rollup_episode_day, devdiag.rollup_tenant_day, devdiag.rollup_resolved_day;
+    TRUNCATE devdiag_rollup.rollup_problem_day, devdiag_rollup.rollup_problem_env, devdiag_rollup.rollup_problem_total,
+        devdiag_rollup.rollup_tenant_hour, devdiag_rollup.rollup_tenant_total, devdiag_rollup.rollup_fix_total,
+        devdiag_rollup.rollup_ttr_episode, devdiag_rollup.rollup_ttr_histogram, devdiag_rollup.rollup_episode_stat,
+        devdiag_rollup.rollup_episode_day, devdiag_rollup.rollup_tenant_day, devdiag_rollup.rollup_resolved_day;
 
     -- The same counts the folds keep, over every run at once.
-    INSERT INTO devdiag.rollup_tenant_hour (tenant, hour, runs, problem_runs)
+    INSERT INTO devdiag_rollup.rollup_tenant_hour (tenant, hour, runs, problem_runs)
     SELECT
         r.tenant, date_bin('1 hour', r.ts, '2000-01-01 00:00:00+00'::timestamptz),
         count(*), count(*) FILTER (WHERE jsonb_array_length(r.problems) > 0)
@@ -39,17 +39,17 @@ BEGIN
     ) AS r
     GROUP BY 1, 2;
 
-    INSERT INTO devdiag.rollup_tenant_day (tenant, day, runs, problem_runs)
+    INSERT INTO devdiag_rollup.rollup_tenant_day (tenant, day, runs, problem_runs)
     SELECT h.tenant, devdiag.utc_day(h.hour), sum(h.runs), sum(h.problem_runs)
-    FROM devdiag.rollup_tenant_hour AS h
+    FROM devdiag_rollup.rollup_tenant_hour AS h
     GROUP BY 1, 2;
 
-    INSERT INTO devdiag.rollup_tenant_total (tenant, runs, problem_runs)
+    INSERT INTO devdiag_rollup.rollup_tenant_total (tenant, runs, problem_runs)
     SELECT h.tenant, sum(h.runs), sum(h.problem_runs)
-    FROM devdiag.rollup_tenant_hour AS h
+    FROM devdiag_rollup.rollup_tenant_hour AS h
     GROUP BY 1;
 
-    INSERT INTO devdiag.rollup_problem_day (tenant, day, problem_code, runs)
+    INSERT INTO devdiag_rollup.rollup_problem_day (tenant, day, problem_code, runs)
     SELECT r.tenant, devdiag.utc_day(r.ts), p.code, count(*)
     FROM (
         SELECT d.tenant, d.ts, d.problems FROM devdiag.diag_run AS d
@@ -61,7 +61,7 @@ BEGIN
     CROSS JOIN LATERAL (SELECT DISTINCT e.code FROM jsonb_array_elements_text(r.problems) AS e (code)) AS p
     GROUP BY 1, 2, 3;
 
-    INSERT INTO devdiag.rollup_problem_env (tenant, problem_code, env_fp, runs)
+    INSERT INTO devdiag_rollup.rollup_problem_env (tenant, problem_code, env_fp, runs)
     SELECT r.tenant, p.code, r.env_fp, count(*)
     FROM (
         SELECT d.tenant, d.env_fp, d.problems FROM devdiag.diag_run AS d
@@ -73,20 +73,20 @@ BEGIN
     CROSS JOIN LATERAL (SELECT DISTINCT e.code FROM jsonb_array_elements_text(r.problems) AS e (code)) AS p
     GROUP BY 1, 2, 3;
 
-    INSERT INTO devdiag.rollup_problem_total (tenant, problem_code, unique_environments, total_runs)
+    INSERT INTO devdiag_rollup.rollup_problem_total (tenant, problem_code, unique_environments, total_runs)
     SELECT d.tenant, d.problem_code, coalesce(e.environments, 0), d.runs
     FROM (
         SELECT x.tenant, x.problem_code, sum(x.runs) AS runs
-        FROM devdiag.rollup_problem_day AS x
+        FROM devdiag_rollup.rollup_problem_day AS x
         GROUP BY 1, 2
     ) AS d
     LEFT JOIN (
         SELECT x.tenant, x.problem_code, count(*) AS environments
-        FROM devdiag.rollup_problem_env AS x
+        FROM devdiag_rollup.rollup_problem_env AS x
         GROUP BY 1, 2
     ) AS e ON d.tenant = e.tenant AND d.problem_code = e.problem_code;
 
-    INSERT INTO devdiag.rollup_fix_total (
+    INSERT INTO devdiag_rollup.rollup_fix_total (
         tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success
     )
     SELECT f.tenant, f.problem_code, f.fix_code, sum(f.support), sum(f.confidence), count(*), max(f.ts)
@@ -111,11 +111,11 @@ BEGIN
         i := i + v_chunk;
     END LOOP;
 
-    UPDATE devdiag.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now(), rebuild_pending = FALSE;
-    DELETE FROM devdiag.rollup_tenant_watermark;
+    UPDATE devdiag_rollup.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now(), rebuild_pending = FALSE;
+    DELETE FROM devdiag_rollup.rollup_tenant_watermark;
     -- Old versions of changed runs: the rebuild counted the runs as they are.
-    DELETE FROM devdiag.rollup_run_change;
-    DELETE FROM devdiag.rollup_fix_change;
+    DELETE FROM devdiag_rollup.rollup_run_change;
+    DELETE FROM devdiag_rollup.rollup_fix_change;
 END;
 $$;
 

@@ -36,8 +36,8 @@ BEGIN
     EXECUTE format(
         'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
         'array_agg(o.problems), array_agg(-1) '
-        'FROM %s AS o LEFT JOIN devdiag.rollup_tenant_watermark AS w ON o.tenant = w.tenant '
-        'WHERE o.ingest_id <= greatest((SELECT s.folded_through FROM devdiag.rollup_refresh_state AS s), '
+        'FROM %s AS o LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON o.tenant = w.tenant '
+        'WHERE o.ingest_id <= greatest((SELECT s.folded_through FROM devdiag_rollup.rollup_refresh_state AS s), '
         'w.folded_through)', p_runs)
     INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
     IF c_tenant IS NOT NULL THEN
@@ -48,7 +48,7 @@ BEGIN
             FROM unnest(c_tenant, c_target, c_ts, c_problems) AS u (tenant, target_hash, ts, problems)
             GROUP BY u.tenant, u.target_hash
         ) AS t;
-        FOR f IN SELECT g.fold, g.source FROM devdiag.rollup_registry AS g WHERE g.source <> 'fix_outcome' ORDER BY g.position LOOP
+        FOR f IN SELECT g.fold, g.source FROM devdiag_rollup.rollup_registry AS g WHERE g.source <> 'fix_outcome' ORDER BY g.position LOOP
             -- The fold is a function name the registry holds, quoted as a regproc.
             IF f.source = 'runs' THEN
                 EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)

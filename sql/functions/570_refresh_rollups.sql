@@ -107,16 +107,16 @@ BEGIN
     IF p_tenant IS NOT NULL THEN
         PERFORM devdiag.take_lock(7236111, hashtext(p_tenant));
     END IF;
-    SELECT s.folded_through INTO v_lo FROM devdiag.rollup_refresh_state AS s;
+    SELECT s.folded_through INTO v_lo FROM devdiag_rollup.rollup_refresh_state AS s;
     IF p_tenant IS NOT NULL THEN
         SELECT greatest(v_lo, max(w.folded_through)) INTO v_lo
-        FROM devdiag.rollup_tenant_watermark AS w
+        FROM devdiag_rollup.rollup_tenant_watermark AS w
         WHERE w.tenant = p_tenant;
     END IF;
     IF v_hi <= v_lo THEN
         -- Nothing written since: the rollups are current as of now.
         IF p_tenant IS NULL THEN
-            UPDATE devdiag.rollup_refresh_state SET refreshed_at = now();
+            UPDATE devdiag_rollup.rollup_refresh_state SET refreshed_at = now();
         END IF;
         folded := 0;
         RETURN;
@@ -150,9 +150,9 @@ BEGIN
                 UNION ALL
                 SELECT o.tenant FROM devdiag.fix_outcome AS o WHERE o.ingest_id > v_lo AND o.ingest_id <= v_hi
                 UNION ALL
-                SELECT q.tenant FROM devdiag.rollup_run_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
+                SELECT q.tenant FROM devdiag_rollup.rollup_run_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
                 UNION ALL
-                SELECT q.tenant FROM devdiag.rollup_fix_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
+                SELECT q.tenant FROM devdiag_rollup.rollup_fix_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
             ) AS r
             ORDER BY 1
         ) AS l;
@@ -176,10 +176,10 @@ BEGIN
             WHERE a.ingest_id > v_from AND a.ingest_id <= v_to AND (p_tenant IS NULL OR a.tenant = p_tenant)
             UNION ALL
             SELECT q.tenant, q.ts, q.target_hash, q.env_fp, q.problems, q.ingest_id, -1
-            FROM devdiag.rollup_run_change AS q
+            FROM devdiag_rollup.rollup_run_change AS q
             WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
         ) AS r
-        LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
+        LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
         WHERE r.ingest_id > coalesce(w.folded_through, 0);
 
         SELECT array_agg(o.tenant), array_agg(o.problem_code), array_agg(o.fix_code)
@@ -192,15 +192,15 @@ BEGIN
                 WHERE fo.ingest_id > v_from AND fo.ingest_id <= v_to AND (p_tenant IS NULL OR fo.tenant = p_tenant)
                 UNION ALL
                 SELECT q.tenant, q.problem_code, q.fix_code, q.ingest_id
-                FROM devdiag.rollup_fix_change AS q
+                FROM devdiag_rollup.rollup_fix_change AS q
                 WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
             ) AS x
-            LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND x.tenant = w.tenant
+            LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON p_tenant IS NULL AND x.tenant = w.tenant
             WHERE x.ingest_id > coalesce(w.folded_through, 0)
         ) AS o;
 
         FOR v_fold IN
-            SELECT g.name, g.source, g.fold FROM devdiag.rollup_registry AS g
+            SELECT g.name, g.source, g.fold FROM devdiag_rollup.rollup_registry AS g
             WHERE g.source <> 'run_targets' ORDER BY g.position
         LOOP
             IF v_fold.source = 'runs' AND c_tenant IS NOT NULL THEN
@@ -234,16 +234,16 @@ BEGIN
             WHERE a.ingest_id > v_lo AND a.ingest_id <= v_hi AND (p_tenant IS NULL OR a.tenant = p_tenant)
             UNION ALL
             SELECT q.tenant, q.target_hash, q.ts, jsonb_array_length(q.problems) > 0, q.ingest_id
-            FROM devdiag.rollup_run_change AS q
+            FROM devdiag_rollup.rollup_run_change AS q
             WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant)
         ) AS r
-        LEFT JOIN devdiag.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
+        LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
         WHERE r.ingest_id > coalesce(w.folded_through, 0)
         GROUP BY r.tenant, r.target_hash
     ) AS t;
     IF t_tenant IS NOT NULL THEN
         FOR v_fold IN
-            SELECT g.fold FROM devdiag.rollup_registry AS g WHERE g.source = 'run_targets' ORDER BY g.position
+            SELECT g.fold FROM devdiag_rollup.rollup_registry AS g WHERE g.source = 'run_targets' ORDER BY g.position
         LOOP
             -- In chunks of targets, which bounds the replay's memory.
             i := 1;
@@ -257,17 +257,17 @@ BEGIN
         END LOOP;
     END IF;
 
-    DELETE FROM devdiag.rollup_run_change AS q
+    DELETE FROM devdiag_rollup.rollup_run_change AS q
     WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);
-    DELETE FROM devdiag.rollup_fix_change AS q
+    DELETE FROM devdiag_rollup.rollup_fix_change AS q
     WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);
 
     IF p_tenant IS NULL THEN
-        UPDATE devdiag.rollup_refresh_state
+        UPDATE devdiag_rollup.rollup_refresh_state
         SET folded_through = greatest(folded_through, v_hi), refreshed_at = now();
-        DELETE FROM devdiag.rollup_tenant_watermark AS w WHERE w.folded_through <= v_hi;
+        DELETE FROM devdiag_rollup.rollup_tenant_watermark AS w WHERE w.folded_through <= v_hi;
     ELSE
-        INSERT INTO devdiag.rollup_tenant_watermark AS w (tenant, folded_through, refreshed_at)
+        INSERT INTO devdiag_rollup.rollup_tenant_watermark AS w (tenant, folded_through, refreshed_at)
         VALUES (p_tenant, v_hi, now())
         ON CONFLICT (tenant) DO UPDATE
         SET folded_through = greatest(w.folded_through, excluded.folded_through), refreshed_at = excluded.refreshed_at;

@@ -2,7 +2,7 @@
 -- still may (a correction, a tenant's data erased on request, a move written
 -- by hand). A refresh folds what has a new ingest id, so an updated run takes
 -- a new id (BEFORE UPDATE) and is folded again as it now is, and the version
--- that left is queued in devdiag.rollup_run_change, with an id of its own, to
+-- that left is queued in devdiag_rollup.rollup_run_change, with an id of its own, to
 -- be taken out of the rollups by the refresh that folds that id. Only a
 -- version that was folded is queued: one that never was simply goes. Whether
 -- it was is decided under the tenant's refresh lock, so a refresh either
@@ -29,10 +29,10 @@ BEGIN
     PERFORM devdiag.take_lock(7236111, hashtext(OLD.tenant));
     IF OLD.ingest_id <= (
         SELECT greatest(s.folded_through, w.folded_through)
-        FROM devdiag.rollup_refresh_state AS s
-        LEFT JOIN devdiag.rollup_tenant_watermark AS w ON w.tenant = OLD.tenant
+        FROM devdiag_rollup.rollup_refresh_state AS s
+        LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON w.tenant = OLD.tenant
     ) THEN
-        INSERT INTO devdiag.rollup_run_change (tenant, ts, target_hash, env_fp, problems)
+        INSERT INTO devdiag_rollup.rollup_run_change (tenant, ts, target_hash, env_fp, problems)
         VALUES (OLD.tenant, OLD.ts, OLD.target_hash, OLD.env_fp, OLD.problems);
     END IF;
     RETURN NULL;
@@ -54,7 +54,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    INSERT INTO devdiag.rollup_fix_change (tenant, problem_code, fix_code)
+    INSERT INTO devdiag_rollup.rollup_fix_change (tenant, problem_code, fix_code)
     VALUES (OLD.tenant, OLD.problem_code, OLD.fix_code);
     RETURN NULL;
 END;

@@ -5,7 +5,7 @@
 -- in the transaction that re-applies sql/ (writers wait meanwhile).
 DO $$
 BEGIN
-    IF (SELECT s.rebuild_pending FROM devdiag.rollup_refresh_state AS s) THEN
+    IF (SELECT s.rebuild_pending FROM devdiag_rollup.rollup_refresh_state AS s) THEN
         PERFORM devdiag.rollup_rebuild();
     END IF;
 END;

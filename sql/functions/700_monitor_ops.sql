@@ -22,7 +22,7 @@ AS $$
     -- The episodes rollup, not a replay of the raw runs.
     WITH episodes AS (
         SELECT e.problem_code, e.started_at, e.resolved_at
-        FROM devdiag.rollup_ttr_episode AS e
+        FROM devdiag_rollup.rollup_ttr_episode AS e
     ),
 
     open_eps AS (

@@ -22,7 +22,7 @@ AS $$
         -- Nothing waiting: no lag. Something waiting: it has waited at most since the last refresh.
         CASE WHEN q.last_id > s.folded_through THEN extract(EPOCH FROM now() - s.refreshed_at)::double precision
             ELSE 0::double precision END
-    FROM devdiag.rollup_refresh_state AS s
+    FROM devdiag_rollup.rollup_refresh_state AS s
     CROSS JOIN (
         SELECT CASE WHEN i.is_called THEN i.last_value ELSE 0 END AS last_id FROM devdiag.ingest_seq AS i
     ) AS q
@@ -52,7 +52,7 @@ AS $$
         coalesce(sum(d.problem_runs) FILTER (WHERE d.day = devdiag.utc_day(now())), 0)::bigint,
         coalesce(sum(d.runs) FILTER (WHERE d.day = devdiag.utc_day(now()) - 1), 0)::bigint,
         count(*) FILTER (WHERE d.day = devdiag.utc_day(now()) AND d.runs > 0)::bigint
-    FROM devdiag.rollup_tenant_day AS d
+    FROM devdiag_rollup.rollup_tenant_day AS d
     WHERE d.day >= devdiag.utc_day(now()) - 1
 $$;
 

@@ -10,18 +10,18 @@ WITH wanted AS (
         w.serves
     FROM (
         VALUES
-        ('diag_run', ARRAY['tenant', 'ts'], 'recent activity and per-day scans of a tenant'),
-        ('diag_run', ARRAY['tenant', 'target_hash'], 'time to remediation'),
-        ('diag_run_archive', ARRAY['tenant', 'target_hash'], 'time to remediation over archived runs (late runs)'),
-        ('rollup_ttr_episode', ARRAY['tenant', 'problem_code', 'started_at'], 'oldest open start in sql/queries/330'),
-        ('fix_outcome', ARRAY['tenant'], 'fix outcomes per tenant')
+        ('devdiag.diag_run', ARRAY['tenant', 'ts'], 'recent activity and per-day scans of a tenant'),
+        ('devdiag.diag_run', ARRAY['tenant', 'target_hash'], 'time to remediation'),
+        ('devdiag.diag_run_archive', ARRAY['tenant', 'target_hash'], 'time to remediation over archived runs (late runs)'),
+        ('devdiag_rollup.rollup_ttr_episode', ARRAY['tenant', 'problem_code', 'started_at'], 'oldest open start in sql/queries/330'),
+        ('devdiag.fix_outcome', ARRAY['tenant'], 'fix outcomes per tenant')
     ) AS w (table_name, leading_columns, serves)
 ),
 
 idx AS (
     SELECT
-        t.relname AS table_name,
-        i.relname AS index_name,
+        n.nspname || '.' || t.relname AS table_name,
+        n.nspname || '.' || i.relname AS index_name,
         x.indisvalid,
         array(
             SELECT a.attname::text
@@ -32,12 +32,13 @@ idx AS (
     FROM pg_catalog.pg_index AS x
     INNER JOIN pg_catalog.pg_class AS t ON x.indrelid = t.oid
     INNER JOIN pg_catalog.pg_class AS i ON x.indexrelid = i.oid
-    WHERE t.relnamespace = 'devdiag'::regnamespace
+    INNER JOIN pg_catalog.pg_namespace AS n ON t.relnamespace = n.oid
+    WHERE n.nspname IN ('devdiag', 'devdiag_rollup')
 )
 
 SELECT
     'index_present' AS check_name,
-    'devdiag.' || w.table_name || ' (' || array_to_string(w.leading_columns, ', ') || ')' AS subject,
+    w.table_name || ' (' || array_to_string(w.leading_columns, ', ') || ')' AS subject,
     CASE WHEN m.index_name IS NULL THEN 'fail' ELSE 'ok' END AS status,
     CASE WHEN m.index_name IS NULL THEN 0 ELSE 1 END::numeric AS value,
     coalesce('served by ' || m.index_name, 'missing: ' || w.serves || ' will scan the whole table') AS detail
@@ -55,7 +56,7 @@ LEFT JOIN LATERAL (
 UNION ALL
 SELECT
     'index_valid' AS check_name,
-    'devdiag.' || i.index_name AS subject,
+    i.index_name AS subject,
     'fail' AS status,
     0::numeric AS value,
     'invalid index on ' || i.table_name || ': drop it and create it again' AS detail

@@ -61,7 +61,7 @@ BEGIN
         FROM (SELECT DISTINCT x.tenant, x.problem_code, x.fix_code FROM gone AS x) AS g;
         IF g_tenant IS NOT NULL THEN
             FOR v_fold IN
-                SELECT r.fold FROM devdiag.rollup_registry AS r WHERE r.source = 'fix_outcome' ORDER BY r.position
+                SELECT r.fold FROM devdiag_rollup.rollup_registry AS r WHERE r.source = 'fix_outcome' ORDER BY r.position
             LOOP
                 -- The fold is a function name the registry holds, quoted as a regproc.
                 EXECUTE format('SELECT %s($1, $2, $3)', v_fold.fold::regproc) USING g_tenant, g_problem, g_fix;

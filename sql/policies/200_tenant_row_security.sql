@@ -1,5 +1,5 @@
--- Why: every table holding tenant rows (any table of devdiag with a tenant
--- column, whoever adds it) gets the same row security: ENABLE and FORCE, so
+-- Why: every table holding tenant rows (any table of devdiag or devdiag_rollup
+-- with a tenant column, whoever adds it) gets the same row security: ENABLE and FORCE, so
 -- the owner is bound too, and one policy per role and command. Policies decide
 -- which rows a role may touch; the files after this one grant which commands
 -- it may run. A policy is re-created only when its definition or its state
@@ -17,7 +17,7 @@ BEGIN
         SELECT c.oid, c.oid::regclass::text AS tbl, c.relrowsecurity, c.relforcerowsecurity
         FROM pg_catalog.pg_class AS c
         JOIN pg_catalog.pg_attribute AS a ON c.oid = a.attrelid AND a.attname = 'tenant' AND NOT a.attisdropped
-        WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname <> 'tenant_grant'
+        WHERE c.relnamespace IN ('devdiag'::regnamespace, 'devdiag_rollup'::regnamespace) AND c.relkind IN ('r', 'p') AND c.relname <> 'tenant_grant'
         ORDER BY c.oid
     LOOP
         -- Identifiers come from the catalog (regclass output is quoted); the

@@ -24,7 +24,7 @@ COMMENT ON FUNCTION devdiag.fold_ttr_episodes(text[], text[], timestamptz[], boo
 'Rollup fold ttr_episodes: replays the episodes of the given targets from the given ts on '
 '(p_reports: whether a run of the target that came or went reports a problem).';
 
-INSERT INTO devdiag.rollup_registry AS r (name, position, source, fold, keeps)
+INSERT INTO devdiag_rollup.rollup_registry AS r (name, position, source, fold, keeps)
 VALUES (
     'ttr_episodes', 200, 'run_targets', 'devdiag.fold_ttr_episodes',
     'rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day, rollup_resolved_day'

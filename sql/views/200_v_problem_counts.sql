@@ -9,7 +9,7 @@ SELECT
     p.tenant,
     p.problem_code,
     p.runs
-FROM devdiag.rollup_problem_day AS p;
+FROM devdiag_rollup.rollup_problem_day AS p;
 
 COMMENT ON VIEW devdiag.v_problem_counts IS
 'Runs per UTC day, tenant and problem code that reported the problem (each run counted once per code).';

@@ -12,7 +12,7 @@ SELECT
     (f.confidence_sum / f.environments)::double precision AS avg_confidence,
     f.last_success,
     f.environments
-FROM devdiag.rollup_fix_total AS f;
+FROM devdiag_rollup.rollup_fix_total AS f;
 
 COMMENT ON VIEW devdiag.v_fix_success IS
 'Per tenant, problem and fix: total support (successes), mean confidence over environments, last credit time.';

@@ -8,7 +8,7 @@ SELECT
     p.problem_code,
     p.unique_environments,
     p.total_runs
-FROM devdiag.rollup_problem_total AS p;
+FROM devdiag_rollup.rollup_problem_total AS p;
 
 COMMENT ON VIEW devdiag.v_env_diversity IS
 'Per tenant and problem: distinct environment fingerprints among the runs reporting it, and those runs.';

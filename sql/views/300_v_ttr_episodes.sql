@@ -14,7 +14,7 @@ SELECT
     e.resolved_at,
     e.start_run_id,
     e.end_run_id
-FROM devdiag.rollup_ttr_episode AS e;
+FROM devdiag_rollup.rollup_ttr_episode AS e;
 
 COMMENT ON VIEW devdiag.v_ttr_episodes IS
 'Remediation episodes per tenant, target and problem; resolved_at is NULL while the episode is open.';

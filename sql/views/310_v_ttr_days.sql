@@ -17,7 +17,7 @@ SELECT
     e.resolved_at,
     e.preset,
     extract(EPOCH FROM e.resolved_at - e.started_at) AS ttr_seconds
-FROM devdiag.rollup_ttr_episode AS e
+FROM devdiag_rollup.rollup_ttr_episode AS e
 WHERE e.resolved_at IS NOT NULL;
 
 COMMENT ON VIEW devdiag.v_ttr_days IS

@@ -11,7 +11,7 @@ SELECT
     e.last_seen,
     (devdiag.utc_day(now()) - devdiag.utc_day(e.started_at))::integer AS age_days,
     e.preset
-FROM devdiag.rollup_ttr_episode AS e
+FROM devdiag_rollup.rollup_ttr_episode AS e
 WHERE e.resolved_at IS NULL;
 
 COMMENT ON VIEW devdiag.v_open_problems IS

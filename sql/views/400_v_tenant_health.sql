@@ -7,9 +7,9 @@ CREATE OR REPLACE VIEW devdiag.v_tenant_health
 WITH (security_invoker = TRUE)
 AS
 WITH tenants AS (
-    SELECT r.tenant FROM devdiag.rollup_tenant_total AS r
+    SELECT r.tenant FROM devdiag_rollup.rollup_tenant_total AS r
     UNION
-    SELECT f.tenant FROM devdiag.rollup_fix_total AS f
+    SELECT f.tenant FROM devdiag_rollup.rollup_fix_total AS f
 ),
 
 -- Per tenant (index range scans on each tenant's keys): whole UTC hours of the
@@ -22,7 +22,7 @@ runs AS (
         (
             (
                 SELECT coalesce(sum(h.runs), 0)
-                FROM devdiag.rollup_tenant_hour AS h
+                FROM devdiag_rollup.rollup_tenant_hour AS h
                 WHERE
                     h.tenant = r.tenant
                     AND h.hour >= date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
@@ -47,14 +47,14 @@ runs AS (
                     + interval '1 hour'
             )
         )::bigint AS runs_7d
-    FROM devdiag.rollup_tenant_total AS r
+    FROM devdiag_rollup.rollup_tenant_total AS r
 ),
 
 fixes AS (
     SELECT
         f.tenant,
         sum(f.successes)::bigint AS successes
-    FROM devdiag.rollup_fix_total AS f
+    FROM devdiag_rollup.rollup_fix_total AS f
     GROUP BY f.tenant
 ),
 
@@ -67,7 +67,7 @@ episodes AS (
             sum(e.ttr_days_sum)::bigint::double precision
             / nullif(sum(e.resolved_episodes)::bigint, 0)
         ) AS avg_ttr_days
-    FROM devdiag.rollup_episode_stat AS e
+    FROM devdiag_rollup.rollup_episode_stat AS e
     GROUP BY e.tenant
 )
 

@@ -10,7 +10,7 @@ SELECT
     h.problem_code,
     h.ttr_days,
     h.episodes
-FROM devdiag.rollup_ttr_histogram AS h;
+FROM devdiag_rollup.rollup_ttr_histogram AS h;
 
 COMMENT ON VIEW devdiag.v_ttr_histogram IS
 'Resolved remediation episodes per tenant, problem and ttr_days (whole UTC days): sum episodes for a histogram.';

@@ -31,11 +31,11 @@ SELECT
     )::bigint AS targets,
     coalesce(v.episodes, 0)::bigint AS episodes_resolved,
     coalesce(v.ttr_days_sum, 0)::bigint AS ttr_days_resolved
-FROM devdiag.rollup_tenant_day AS d
+FROM devdiag_rollup.rollup_tenant_day AS d
 -- an episode is resolved by a run of its tenant that day, so every resolved
 -- day is a day with runs; (tenant, day) is unique there, so a query that
 -- reads no resolved column skips the join
-LEFT JOIN devdiag.rollup_resolved_day AS v ON d.tenant = v.tenant AND d.day = v.day;
+LEFT JOIN devdiag_rollup.rollup_resolved_day AS v ON d.tenant = v.tenant AND d.day = v.day;
 
 COMMENT ON VIEW devdiag.v_tenant_daily IS
 'Runs per UTC day and tenant, live and archived: all runs, runs that reported at least one problem, distinct targets, '

@@ -22,7 +22,7 @@ SELECT
     e.episode_no,
     (devdiag.utc_day(e.resolved_at) - devdiag.utc_day(e.started_at))::integer AS ttr_days,
     round((extract(EPOCH FROM e.resolved_at - e.started_at) / 3600)::numeric, 4) AS ttr_hours
-FROM devdiag.rollup_ttr_episode AS e;
+FROM devdiag_rollup.rollup_ttr_episode AS e;
 
 COMMENT ON VIEW devdiag.v_problem_episodes IS
 'Every remediation episode, open and resolved (same episodes as v_ttr_days and v_open_problems); episode_no > 1 means the problem came back on that target.';

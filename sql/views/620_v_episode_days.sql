@@ -15,7 +15,7 @@ SELECT
     (nullif(d.end_day, 'infinity'::date) - d.start_day)::integer AS ttr_days,
     d.episodes,
     d.recurrences
-FROM devdiag.rollup_episode_day AS d;
+FROM devdiag_rollup.rollup_episode_day AS d;
 
 COMMENT ON VIEW devdiag.v_episode_days IS
 'Remediation episodes (the rows of v_problem_episodes) counted per tenant, problem, first_seen_day and first_zero_day.';

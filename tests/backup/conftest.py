@@ -77,7 +77,7 @@ def load_sample(dsn: str, runs: int = 3_000, seed: int = 11) -> None:
             """WITH moved AS (DELETE FROM devdiag.diag_run WHERE ts < now() - interval '180 days' RETURNING *)
                INSERT INTO devdiag.diag_run_archive ({cols}) SELECT {cols} FROM moved""").format(cols=col_list))
         conn.execute("UPDATE devdiag.settings SET value = '200' WHERE key = 'retention_days'")
-        if conn.execute("SELECT to_regclass('devdiag.rollup_refresh_state')").fetchone()[0] is not None:
+        if conn.execute("SELECT to_regclass('devdiag_rollup.rollup_refresh_state')").fetchone()[0] is not None:
             conn.execute("CALL devdiag.refresh_rollups()")
 
 

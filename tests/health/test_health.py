@@ -98,9 +98,9 @@ def test_indexes_present_fails_without_the_archive_target_index(db):
 def test_indexes_present_fails_without_the_episode_start_index(db):
     """The episodes' (tenant, problem_code, started_at) index, which 330's oldest-start probe uses, is required."""
     assert set(statuses(db, "indexes_present")) == {"ok"}
-    db.execute("DROP INDEX devdiag.rollup_ttr_episode_problem_started_idx")
+    db.execute("DROP INDEX devdiag_rollup.rollup_ttr_episode_problem_started_idx")
     failed = [r["subject"] for r in check(db, "indexes_present") if r["status"] == "fail"]
-    assert failed == ["devdiag.rollup_ttr_episode (tenant, problem_code, started_at)"]
+    assert failed == ["devdiag_rollup.rollup_ttr_episode (tenant, problem_code, started_at)"]
 
 
 def test_indexes_present_reports_an_invalid_index(pg, fresh_db):

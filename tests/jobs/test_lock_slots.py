@@ -46,7 +46,7 @@ def test_a_hostile_login_holding_the_old_advisory_keys_does_not_stall_writers_or
     with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as owner:
         owner.execute("SET statement_timeout = '30s'")
         owner.execute("CALL devdiag.run_retention()")
-        assert owner.execute("SELECT count(*) FROM devdiag.rollup_problem_total WHERE tenant = 'acme'"
+        assert owner.execute("SELECT count(*) FROM devdiag_rollup.rollup_problem_total WHERE tenant = 'acme'"
                              ).fetchone()[0] >= 1
 
 

@@ -148,6 +148,7 @@ def land_recurring_problem(conn, hours_apart: int) -> None:
 def test_upgrade_to_the_refresh_design_rebuilds_the_rollups_once(pg, fresh_db):
     """0087 finds runs whose rollups it cannot vouch for: make migrate rebuilds them once, then folds on."""
     dsn = pg.dsn(fresh_db)
+    assert "0088_move_rollups_to_their_own_schema" in run(dsn, "rollback")
     assert "0087_refresh_rollups_by_watermark" in run(dsn, "rollback")
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT to_regclass('devdiag.rollup_refresh_state')").fetchone() == (None,)
@@ -156,10 +157,10 @@ def test_upgrade_to_the_refresh_design_rebuilds_the_rollups_once(pg, fresh_db):
         assert conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone() == (0,)
     assert "applying 0087_refresh_rollups_by_watermark" in run(dsn)
     with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT rebuild_pending FROM devdiag.rollup_refresh_state").fetchone() == (False,)
+        assert conn.execute("SELECT rebuild_pending FROM devdiag_rollup.rollup_refresh_state").fetchone() == (False,)
         assert conn.execute("SELECT sum(runs) FROM devdiag.v_tenant_daily").fetchone() == (60,)
         assert mismatches(conn, refresh=False) == {}
-        episodes = conn.execute("SELECT xmin::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
+        episodes = conn.execute("SELECT xmin::text, * FROM devdiag_rollup.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
         assert len(episodes) >= 8
         # and folds from then on: a run that clears the problem on one target
         conn.execute("""INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
@@ -170,7 +171,7 @@ def test_upgrade_to_the_refresh_design_rebuilds_the_rollups_once(pg, fresh_db):
     # a second migrate rebuilds nothing
     assert "applying" not in run(dsn)
     with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT xmin::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6"
+        assert conn.execute("SELECT xmin::text, * FROM devdiag_rollup.rollup_ttr_episode ORDER BY 2, 3, 4, 6"
                             ).fetchall() == episodes
 
 

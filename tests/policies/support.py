@@ -27,7 +27,7 @@ HASHES = {"A": "a1" * 32, "B": "deadbeef" * 8, "W": "c0ffee" * 8 + "0" * 16}
 
 GROUP_ROLES = ["devdiag_owner", "devdiag_writer", "devdiag_reader", "devdiag_analyst", "devdiag_monitor"]
 
-# Tables of devdiag that hold no tenant rows (no row security); every other
+# Tables of devdiag and devdiag_rollup that hold no tenant rows (no row security); every other
 # table must carry the tenant policies. A new table lands here only with a reason.
 NON_TENANT_TABLES = {
     "settings": "operational knobs (retention, evidence keys, learning parameters)",
@@ -36,8 +36,8 @@ NON_TENANT_TABLES = {
     "sync_run_lock": "one row per SQLite store, locked while a sync of it runs",
     "lock_slot": "one row per maintenance lock key (a tenant's rollups, a run table's partitions, the day mover)",
     "job_log": "counts per maintenance job run (retention)",
-    "rollup_registry": "one row per rollup fold (its function and the tables it keeps)",
-    "rollup_refresh_state": "the all-tenant refresh watermark (one row)",
+    "devdiag_rollup.rollup_registry": "one row per rollup fold (its function and the tables it keeps)",
+    "devdiag_rollup.rollup_refresh_state": "the all-tenant refresh watermark (one row)",
 }
 
 # Views that must show tenant A's rows to A's reader with the seed below (so
@@ -120,14 +120,31 @@ def drop_role(conn: psycopg.Connection, name: str) -> None:
 
 
 def relations(conn: psycopg.Connection, kinds: str = "rpvmf") -> list[tuple[str, str, bool]]:
-    """Every relation of devdiag: (name, relkind, has a tenant column)."""
+    """Every relation of devdiag and devdiag_rollup: (name, relkind, has a tenant column).
+
+    A relation of devdiag is named bare (``diag_run``), one of devdiag_rollup
+    with its schema (``devdiag_rollup.rollup_problem_day``); ``ident`` quotes either.
+    """
     return [tuple(r) for r in conn.execute(
-        """SELECT c.relname, c.relkind::text,
+        """SELECT CASE n.nspname WHEN 'devdiag' THEN c.relname ELSE n.nspname || '.' || c.relname END,
+                  c.relkind::text,
                   EXISTS (SELECT FROM pg_attribute AS a
                           WHERE a.attrelid = c.oid AND a.attname = 'tenant' AND NOT a.attisdropped)
            FROM pg_class AS c
-           WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind = ANY (%s)
-           ORDER BY c.relname""", (list(kinds),)).fetchall()]
+           JOIN pg_namespace AS n ON n.oid = c.relnamespace
+           WHERE n.nspname IN ('devdiag', 'devdiag_rollup') AND c.relkind = ANY (%s)
+           ORDER BY n.nspname, c.relname""", (list(kinds),)).fetchall()]
+
+
+def schema_and_name(name: str) -> tuple[str, str]:
+    """(schema, relation) of a name of ``relations``."""
+    schema, _, rel = name.rpartition(".")
+    return schema or "devdiag", rel
+
+
+def ident(name: str) -> sql.Identifier:
+    """The quoted relation a name of ``relations`` stands for."""
+    return sql.Identifier(*schema_and_name(name))
 
 
 def select_all(conn: psycopg.Connection, relname: str):
@@ -137,7 +154,7 @@ def select_all(conn: psycopg.Connection, relname: str):
             cur = conn.cursor()
             # dates as text: rollup_episode_day keeps open episodes under 'infinity', which Python's date has not
             cur.adapters.register_loader("date", TextLoader)
-            return cur.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("devdiag", relname))).fetchall()
+            return cur.execute(sql.SQL("SELECT * FROM {}").format(ident(relname))).fetchall()
     except psycopg.errors.InsufficientPrivilege:
         return None
 
@@ -147,7 +164,7 @@ def tenants_of(conn: psycopg.Connection, relname: str) -> set[str] | None:
     try:
         with conn.transaction():
             return {r[0] for r in conn.execute(sql.SQL("SELECT DISTINCT tenant FROM {}").format(
-                sql.Identifier("devdiag", relname))).fetchall()}
+                ident(relname))).fetchall()}
     except psycopg.errors.InsufficientPrivilege:
         return None
 

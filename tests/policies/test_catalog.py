@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.policies.support import GROUP_ROLES, NON_TENANT_TABLES, relations
+from tests.policies.support import GROUP_ROLES, NON_TENANT_TABLES, ident, relations
 
 
 def policies(conn, table: str) -> dict[str, tuple]:
@@ -15,8 +15,8 @@ def policies(conn, table: str) -> dict[str, tuple]:
                   ARRAY(SELECT CASE r WHEN 0 THEN 'public' ELSE pg_get_userbyid(r) END
                         FROM unnest(p.polroles) AS r ORDER BY 1),
                   pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
-           FROM pg_policy AS p WHERE p.polrelid = ('devdiag.' || quote_ident(%s))::regclass""",
-        (table,)).fetchall()
+           FROM pg_policy AS p WHERE p.polrelid = %s::regclass""",
+        (ident(table).as_string(conn),)).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
@@ -28,8 +28,8 @@ def test_every_table_of_devdiag_is_a_protected_tenant_table_or_declared_tenant_f
         if name in NON_TENANT_TABLES:
             continue
         flags = db.execute(
-            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = ('devdiag.' || quote_ident(%s))::regclass",
-            (name,)).fetchone()
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass",
+            (ident(name).as_string(db),)).fetchone()
         if kind == "f":
             offenders.append(f"{name}: foreign table (no row security possible)")
         elif not has_tenant:
@@ -96,16 +96,16 @@ def test_no_materialized_view_is_readable_by_tenant_scoped_roles(db):
 
 
 def test_public_holds_no_privilege_on_anything_in_devdiag(db):
-    """PUBLIC may not use the schema, read a table, use a sequence or execute a routine (defaults included)."""
+    """PUBLIC may not use the schemas, read a table, use a sequence or execute a routine (defaults included)."""
     rows = db.execute(
-        """SELECT 'schema devdiag' FROM pg_namespace AS n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a
-           WHERE n.nspname = 'devdiag' AND a.grantee = 0
+        """SELECT n.nspname FROM pg_namespace AS n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a
+           WHERE n.nspname IN ('devdiag', 'devdiag_rollup') AND a.grantee = 0
            UNION ALL
            SELECT c.relname FROM pg_class AS c,
                   aclexplode(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
                                                            c.relowner))) AS a
-           WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-             AND a.grantee = 0
+           WHERE c.relnamespace IN ('devdiag'::regnamespace, 'devdiag_rollup'::regnamespace)
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND a.grantee = 0
            UNION ALL
            SELECT p.oid::regprocedure::text FROM pg_proc AS p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS a
            WHERE p.pronamespace = 'devdiag'::regnamespace AND a.grantee = 0""").fetchall()
@@ -170,10 +170,11 @@ def test_group_roles_cannot_log_in_bypass_row_security_or_hand_out_attributes(db
 def test_every_object_of_devdiag_belongs_to_devdiag_owner(db):
     """The schema, its relations, routines and types are owned by the NOLOGIN owner role, not by a login."""
     rows = db.execute(
-        """SELECT 'schema', nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'devdiag'
+        """SELECT 'schema', nspname, pg_get_userbyid(nspowner) FROM pg_namespace
+           WHERE nspname IN ('devdiag', 'devdiag_rollup')
            UNION ALL
            SELECT 'relation', relname, pg_get_userbyid(relowner) FROM pg_class
-           WHERE relnamespace = 'devdiag'::regnamespace AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+           WHERE relnamespace IN ('devdiag'::regnamespace, 'devdiag_rollup'::regnamespace) AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
            UNION ALL
            SELECT 'routine', proname, pg_get_userbyid(proowner) FROM pg_proc
            WHERE pronamespace = 'devdiag'::regnamespace""").fetchall()
@@ -290,7 +291,7 @@ def test_indexes_a_reader_can_reach_lead_with_tenant_but_the_documented_few(db):
            JOIN pg_class AS i ON i.oid = x.indexrelid
            JOIN pg_class AS c ON c.oid = x.indrelid
            JOIN pg_namespace AS n ON n.oid = c.relnamespace
-           WHERE n.nspname IN ('devdiag', 'devdiag_part')
+           WHERE n.nspname IN ('devdiag', 'devdiag_rollup', 'devdiag_part')
              AND c.relname <> 'settings'
              AND (has_table_privilege('devdiag_reader', c.oid, 'SELECT')
                   OR has_table_privilege('devdiag_analyst', c.oid, 'SELECT')
@@ -302,3 +303,31 @@ def test_indexes_a_reader_can_reach_lead_with_tenant_but_the_documented_few(db):
                   OR (SELECT a.attname FROM pg_attribute AS a
                       WHERE a.attrelid = c.oid AND a.attnum = x.indkey[0]) <> 'tenant')""").fetchall()
     assert set(rows) == INDEXES_NOT_LEADING_WITH_TENANT
+
+
+#: what readers, analysts and Tableau may look up in devdiag: the documented contract (README, docs/SCHEMA.md)
+READER_CONTRACT = {
+    "diag_run", "diag_run_archive", "fix_outcome", "settings",
+    "v_run_all", "v_run_problem", "v_problem_counts", "v_fix_success", "v_fix_ranking", "v_env_diversity",
+    "v_recent_activity", "v_ttr_episodes", "v_ttr_days", "v_open_problems", "v_problem_episodes",
+    "v_episode_days", "v_ttr_histogram", "v_tenant_health", "v_tenant_daily", "v_my_tenants",
+}
+
+
+@pytest.mark.parametrize("role", ["devdiag_reader", "devdiag_analyst"])
+def test_readers_can_reach_only_the_documented_contract(db, role):
+    """Every relation a reader or analyst may select from through a schema it can use is in the contract, and the
+    rollups sit in a schema it cannot use (the views still read them under its own row policies)."""
+    reachable = {r[0] for r in db.execute(
+        """SELECT CASE n.nspname WHEN 'devdiag' THEN c.relname ELSE n.nspname || '.' || c.relname END
+           FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+             AND has_schema_privilege(%(role)s, n.oid, 'USAGE')
+             AND (has_table_privilege(%(role)s, c.oid, 'SELECT')
+                  OR c.relkind = 'S' AND has_sequence_privilege(%(role)s, c.oid, 'USAGE'))""",
+        {"role": role}).fetchall()}
+    assert reachable == READER_CONTRACT
+    assert db.execute("SELECT has_schema_privilege(%s, 'devdiag_rollup', 'USAGE')", (role,)).fetchone() == (False,)
+    assert db.execute(
+        "SELECT count(*) FROM pg_class WHERE relnamespace = 'devdiag_rollup'::regnamespace AND relname LIKE 'rollup%%'"
+    ).fetchone()[0] >= 12

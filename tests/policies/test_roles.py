@@ -11,6 +11,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from tests.policies.support import (
+    ident,
     HASHES,
     MONITOR_VIEWS,
     SEEDED_READER_VIEWS,
@@ -105,7 +106,7 @@ def test_analyst_writes_nothing(cast, connect_as):
     """INSERT, UPDATE, DELETE and TRUNCATE are refused to the analyst on every table."""
     conn = connect_as(cast["analyst"])
     for name, _, _ in relations(conn, "rp"):
-        rel = sql.Identifier("devdiag", name)
+        rel = ident(name)
         for stmt in [sql.SQL("INSERT INTO {} DEFAULT VALUES").format(rel), sql.SQL("DELETE FROM {}").format(rel),
                      sql.SQL("TRUNCATE {}").format(rel)]:
             with refused(conn, f"{name}: {stmt.as_string(conn)}"):

@@ -85,10 +85,11 @@ def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db)
         insert(conn, "globex", 15)
         conn.commit()
         tables = [r[0] for r in conn.execute(
-            "SELECT 'devdiag.' || quote_ident(c.relname) FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid "
-            "WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p') "
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace JOIN pg_attribute AS a ON a.attrelid = c.oid "
+            "WHERE n.nspname IN ('devdiag', 'devdiag_rollup') AND c.relkind IN ('r', 'p') "
             "AND a.attname = 'tenant' AND NOT a.attisdropped AND c.relname <> 'tenant_grant'")]
-        assert {"devdiag.diag_run", "devdiag.rollup_ttr_episode", "devdiag.rollup_tenant_watermark"} <= set(tables)
+        assert {"devdiag.diag_run", "devdiag_rollup.rollup_ttr_episode", "devdiag_rollup.rollup_tenant_watermark"} <= set(tables)
         with conn.transaction():
             for t in tables:
                 conn.execute(sql.SQL(

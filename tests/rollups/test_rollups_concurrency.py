@@ -53,4 +53,4 @@ def test_concurrent_writers_of_one_tenant_leave_every_view_equal_to_its_referenc
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0] > 0
         assert mismatches(conn) == {}
-        assert conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM devdiag_rollup.rollup_ttr_episode").fetchone()[0] > 0

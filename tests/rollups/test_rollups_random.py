@@ -277,7 +277,7 @@ def test_rebuild_from_raw_equals_incremental_maintenance(db):
 
     def dump():
         # as text: rollup_episode_day keeps open episodes under the date 'infinity', which Python has not
-        return {t: sorted(db.execute(f"SELECT x::text FROM devdiag.{t} AS x").fetchall()) for t in tables}  # noqa: S608
+        return {t: sorted(db.execute(f"SELECT x::text FROM devdiag_rollup.{t} AS x").fetchall()) for t in tables}  # noqa: S608
 
     db.execute("CALL devdiag.refresh_rollups()")
     before = dump()
@@ -292,12 +292,12 @@ def test_archive_move_replays_no_episode(db):
     for _ in range(15):
         world.insert_one_statement()
     db.execute("CALL devdiag.refresh_rollups()")
-    before = db.execute("SELECT count(*), sum(runs) FROM devdiag.rollup_problem_day").fetchone()
-    episodes = db.execute("SELECT ctid::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
+    before = db.execute("SELECT count(*), sum(runs) FROM devdiag_rollup.rollup_problem_day").fetchone()
+    episodes = db.execute("SELECT ctid::text, * FROM devdiag_rollup.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
     moved = db.execute("SELECT devdiag.archive_run_days(100000, '2100-01-01')").fetchone()[0]
     assert moved > 100
     assert db.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0] == 0
-    assert db.execute("SELECT count(*), sum(runs) FROM devdiag.rollup_problem_day").fetchone() == before
+    assert db.execute("SELECT count(*), sum(runs) FROM devdiag_rollup.rollup_problem_day").fetchone() == before
     # same rows at the same ctid: not one episode row was rewritten
-    assert db.execute("SELECT ctid::text, * FROM devdiag.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall() == episodes
+    assert db.execute("SELECT ctid::text, * FROM devdiag_rollup.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall() == episodes
     assert mismatches(db) == {}

@@ -165,7 +165,7 @@ INGEST_POSITIONS = {"ingest_id", "folded_through"}
 
 
 def full_state(dsn: str) -> dict:
-    """Every table of devdiag (rollups included), found in the catalog, as sorted rows.
+    """Every table of devdiag and devdiag_rollup, found in the catalog, as sorted rows.
 
     Surrogate ids (``id``, ``*_run_id`` except ``source_run_id``), ingest positions and the
     wall-clock columns above are left out; ``job_log`` (maintenance runs) too.
@@ -175,19 +175,19 @@ def full_state(dsn: str) -> dict:
     out = {}
     with psycopg.connect(dsn) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        tables = [r[0] for r in conn.execute(
-            """SELECT c.relname FROM pg_class c
-               WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p')
-                 AND c.relname <> 'job_log' ORDER BY 1""")]
-        for table in tables:
+        tables = conn.execute(
+            """SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname IN ('devdiag', 'devdiag_rollup') AND c.relkind IN ('r', 'p')
+                 AND c.relname <> 'job_log' ORDER BY 1, 2""").fetchall()
+        for schema, table in tables:
             cols = [r[0] for r in conn.execute(
                 """SELECT a.attname FROM pg_attribute a
-                   WHERE a.attrelid = ('devdiag.' || quote_ident(%s))::regclass AND a.attnum > 0
-                     AND NOT a.attisdropped ORDER BY a.attnum""", (table,))
+                   WHERE a.attrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass AND a.attnum > 0
+                     AND NOT a.attisdropped ORDER BY a.attnum""", (schema, table))
                     if not (r[0] == "id" or (r[0].endswith("_run_id") and r[0] != "source_run_id")
                             or r[0] in WALL_CLOCK or r[0] in INGEST_POSITIONS)]
             rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(
                 sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in cols),
-                sql.Identifier("devdiag", table))).fetchall()
+                sql.Identifier(schema, table))).fetchall()
             out[table] = sorted(rows, key=lambda r: [("" if v is None else v) for v in r])
     return out
