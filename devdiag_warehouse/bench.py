@@ -75,6 +75,9 @@ REFERENCE = {
     "v_tenant_daily": "v_ref_tenant_daily",
     "v_problem_episodes": "v_ref_problem_episodes",
 }
+# Functions over those views whose devdiag_ref twin is made from the same definition
+# with the views swapped for their references (sql/functions/355).
+REFERENCE_FUNCTIONS = ["tenant_health_window"]
 GOAL_MS = 20.0
 GOAL_RATIO = 100.0
 GOAL_INGEST_RUNS_S = 50_000
@@ -89,9 +92,11 @@ FRESH_CODE = "BENCH_FRESHNESS_PROBE"
 
 
 def as_reference(sql: str) -> str:
-    """The same query over the raw-data reference views."""
+    """The same query over the raw-data reference views (and functions)."""
     for view, ref in REFERENCE.items():
         sql = re.sub(rf"\bdevdiag\.{view}\b", f"devdiag_ref.{ref}", sql)
+    for fn in REFERENCE_FUNCTIONS:
+        sql = re.sub(rf"\bdevdiag\.{fn}\b", f"devdiag_ref.{fn}", sql)
     return sql
 
 
@@ -290,7 +295,7 @@ def backfill(conn, cluster, work: Path, postmaster: int, floor: dict) -> dict:
             refresh_s = time.monotonic() - started
             cpu = cluster_cpu(postmaster) - cpu_before
             # every run folded: the rollups' run total against the table's
-            rolled = bconn.execute("SELECT coalesce(sum(runs), 0)::bigint FROM devdiag.rollup_tenant_total").fetchone()[0]
+            rolled = bconn.execute("SELECT coalesce(sum(runs), 0)::bigint FROM devdiag_rollup.rollup_tenant_total").fetchone()[0]
     finally:
         dump.unlink(missing_ok=True)
         with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as sconn:
@@ -829,18 +834,19 @@ def main(argv=None) -> int:
         with psycopg.connect(dsn, autocommit=True) as conn:
             t = time.monotonic()
             # what autovacuum would have done by then; only the warehouse's tables (the owner's)
-            for (table,) in conn.execute("SELECT c.relname FROM pg_class AS c "
-                                         "WHERE c.relnamespace = 'devdiag'::regnamespace AND c.relkind IN ('r', 'p') "
-                                         "ORDER BY 1").fetchall():
-                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier("devdiag", table)))
+            for schema, table in conn.execute(
+                    "SELECT n.nspname, c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname IN ('devdiag', 'devdiag_rollup') AND c.relkind IN ('r', 'p') "
+                    "ORDER BY 1, 2").fetchall():
+                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(schema, table)))
             res["timings"]["vacuum_s"] = round(time.monotonic() - t, 1)
             res["scale"] = {"runs_generated": generated, "days": args.days, "tenants": args.tenants, "seed": args.seed,
                             "fix_outcomes": conn.execute("SELECT count(*) FROM devdiag.fix_outcome").fetchone()[0],
-                            "episodes": conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone()[0]}
+                            "episodes": conn.execute("SELECT count(*) FROM devdiag_rollup.rollup_ttr_episode").fetchone()[0]}
             tenant, problem = conn.execute(
-                """SELECT t.tenant, (SELECT p.problem_code FROM devdiag.rollup_problem_total AS p
+                """SELECT t.tenant, (SELECT p.problem_code FROM devdiag_rollup.rollup_problem_total AS p
                                      WHERE p.tenant = t.tenant ORDER BY p.total_runs DESC LIMIT 1)
-                   FROM devdiag.rollup_tenant_total AS t ORDER BY t.runs DESC LIMIT 1""").fetchone()
+                   FROM devdiag_rollup.rollup_tenant_total AS t ORDER BY t.runs DESC LIMIT 1""").fetchone()
             res["filters"] = {"tenant": tenant, "problem": problem}
             say("freshness")
             res["freshness"] = freshness(conn, dsn, work, postmaster)

@@ -7,8 +7,8 @@ external files or links -- with the headline numbers:
 1. Problem overview       v_problem_counts, v_tenant_daily
 2. Fix effectiveness      v_fix_success (learned state: cumulative, not windowed)
 3. Time to remediation    v_ttr_days (episodes resolved in the window)
-4. Tenant health          v_tenant_daily, v_problem_counts, v_ttr_days,
-                          v_problem_episodes, v_tenant_health
+4. Tenant health          devdiag.tenant_health_window() (as sql/queries/340),
+                          v_tenant_daily, v_problem_episodes
 
 The window is a range of UTC days, both ends included: ``--days N`` (the last
 N days up to today, default 30) or ``--from``/``--to``.  ``--tenant`` narrows
@@ -94,38 +94,13 @@ WHERE {TENANT.format(alias="e")}
        OR e.first_seen_day BETWEEN %(d_from)s AND %(d_to)s)
 """
 
+# devdiag.tenant_health_window defines the dashboard; sql/queries/340 reads it too.
 SQL_HEALTH = f"""
-WITH activity AS (
-    SELECT td.tenant, sum(td.runs)::bigint AS runs, sum(td.problem_runs)::bigint AS problem_runs
-    FROM devdiag.v_tenant_daily AS td
-    WHERE td.day BETWEEN %(d_from)s AND %(d_to)s
-    GROUP BY td.tenant
-), reported AS (
-    SELECT pc.tenant, count(DISTINCT pc.problem_code)::bigint AS problems
-    FROM devdiag.v_problem_counts AS pc
-    WHERE pc.day BETWEEN %(d_from)s AND %(d_to)s
-    GROUP BY pc.tenant
-), resolved AS (
-    SELECT t.tenant, count(*)::bigint AS episodes, avg(t.ttr_days)::double precision AS avg_ttr_days
-    FROM devdiag.v_ttr_days AS t
-    WHERE t.first_zero_day BETWEEN %(d_from)s AND %(d_to)s
-    GROUP BY t.tenant
-), still_open AS (
-    SELECT e.tenant, count(DISTINCT e.problem_code)::bigint AS problems
-    FROM devdiag.v_problem_episodes AS e
-    WHERE e.started_at < {WINDOW_END} AND (e.resolved_at IS NULL OR e.resolved_at >= {WINDOW_END})
-    GROUP BY e.tenant
-)
-SELECT h.tenant, coalesce(a.runs, 0), coalesce(a.problem_runs, 0), coalesce(r.problems, 0),
-       coalesce(v.episodes, 0), v.avg_ttr_days, coalesce(o.problems, 0),
-       h.fix_success_rate, h.successes, h.problem_runs
-FROM devdiag.v_tenant_health AS h
-LEFT JOIN activity AS a ON a.tenant = h.tenant
-LEFT JOIN reported AS r ON r.tenant = h.tenant
-LEFT JOIN resolved AS v ON v.tenant = h.tenant
-LEFT JOIN still_open AS o ON o.tenant = h.tenant
-WHERE {TENANT.format(alias="h")}
-ORDER BY 2 DESC, 1
+SELECT w.tenant, w.runs, w.problem_runs, w.problems_reported, w.episodes_resolved, w.avg_ttr_days,
+       w.open_problems_at_end, w.fix_success_rate_all_time, w.successes_all_time, w.problem_runs_all_time
+FROM devdiag.tenant_health_window(%(d_from)s, %(d_to)s) AS w
+WHERE {TENANT.format(alias="w")}
+ORDER BY w.runs DESC, w.tenant
 """
 
 
@@ -563,7 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     with connect(dsn) as conn:
         try:
             data = fetch(conn, args.tenant or None, d_from, d_to)
-        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn,
+                psycopg.errors.UndefinedFunction) as exc:
             raise DevdiagError(f"the warehouse at {redact(dsn)} lacks what the report reads "
                                f"({str(exc).splitlines()[0]}): run `make migrate` against it") from None
     args.out.parent.mkdir(parents=True, exist_ok=True)

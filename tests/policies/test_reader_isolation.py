@@ -14,12 +14,14 @@ from psycopg import sql
 from tests.policies.support import (
     GROUP_ROLES,
     NON_TENANT_TABLES,
+    ident,
     SEEDED_READER_VIEWS,
     TENANT_A,
     TENANT_B,
     leaked,
     refused,
     relations,
+    schema_and_name,
     select_all,
     tenants_of,
 )
@@ -29,6 +31,7 @@ CALLS_WITH_ARGUMENTS = {
     "utc_day": "SELECT devdiag.utc_day(now())",
     "row_limit": "SELECT devdiag.row_limit('tenant')",
     "longest_problem_code": """SELECT devdiag.longest_problem_code('["CSP"]')""",
+    "tenant_health_window": "SELECT * FROM devdiag.tenant_health_window('2000-01-01', '2100-12-31')",
 }
 
 
@@ -97,7 +100,7 @@ def test_reader_of_tenant_a_cannot_turn_row_security_off(cast, connect_as):
     for name in ["diag_run", "fix_outcome", "v_run_all"]:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             with conn.transaction():
-                conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("devdiag", name)))
+                conn.execute(sql.SQL("SELECT * FROM {}").format(ident(name)))
 
 
 def test_reader_of_tenant_a_cannot_see_tenant_b_through_functions_it_may_execute(cast, connect_as, dba):
@@ -113,7 +116,7 @@ def test_reader_of_tenant_a_cannot_see_tenant_b_through_functions_it_may_execute
     conn = connect_as(login)
     for name, required_args, _ in routines:
         query = CALLS_WITH_ARGUMENTS.get(name) or sql.SQL("SELECT * FROM {}() AS x").format(
-            sql.Identifier("devdiag", name))
+            ident(name))
         for narrowing in ["", TENANT_B]:
             conn.execute("SELECT set_config('app.current_tenant', %s, false)", (narrowing,))
             rows = conn.execute(query).fetchall()
@@ -143,7 +146,7 @@ def test_reader_of_tenant_a_cannot_leak_tenant_b_through_a_leaky_function(cast, 
             (name,)).fetchall()]
         args = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in cols)
         conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE pg_temp.peek({})").format(
-            sql.Identifier("devdiag", name), args))
+            ident(name), args))
     assert any(TENANT_A in n for n in notices)
     assert leaked([notices], ["B", "W"]) == []
 
@@ -151,17 +154,19 @@ def test_reader_of_tenant_a_cannot_leak_tenant_b_through_a_leaky_function(cast, 
 def test_reader_writes_are_refused_on_every_table_and_view(cast, connect_as, dba):
     """INSERT, UPDATE, DELETE and TRUNCATE fail on every relation of devdiag, and no row changed."""
     def counts():
-        return {n: dba.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier("devdiag", n))).fetchone()[0]
+        return {n: dba.execute(sql.SQL("SELECT count(*) FROM {}").format(ident(n))).fetchone()[0]
                 for n, _, _ in relations(dba, "rp")}
 
     before = counts()
     conn = connect_as(cast["reader_a"])
     for name, kind, _ in relations(conn, "rpvm"):
-        rel = sql.Identifier("devdiag", name)
+        rel = ident(name)
+        # by name in the catalog: a reader may not look up a relation of devdiag_rollup
         first_col = conn.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = ('devdiag.' || quote_ident(%s))::regclass "
-            "AND attnum > 0 AND NOT attisdropped AND attidentity = '' AND attgenerated = '' ORDER BY attnum LIMIT 1",
-            (name,)).fetchone()[0]
+            "SELECT a.attname FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid "
+            "WHERE c.relnamespace = to_regnamespace(%s) AND c.relname = %s "
+            "AND a.attnum > 0 AND NOT a.attisdropped AND a.attidentity = '' AND a.attgenerated = '' "
+            "ORDER BY a.attnum LIMIT 1", schema_and_name(name)).fetchone()[0]
         statements = [
             sql.SQL("INSERT INTO {} DEFAULT VALUES").format(rel),
             sql.SQL("UPDATE {} SET {} = {}").format(rel, sql.Identifier(first_col), sql.Identifier(first_col)),
