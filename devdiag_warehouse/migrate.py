@@ -53,6 +53,14 @@ DATABASE_SETTINGS = {"jit": "off", "constraint_exclusion": "off"}
 
 REPEATABLE_DIRS = ["sql/functions", "sql/rollups", "sql/views", "sql/policies", "sql/jobs"]
 META_SCHEMA = "devdiag_meta"
+#: the first step of the released chain: it folds the unreleased steps that built the schema before it
+BASELINE = "0001_baseline"
+#: the last unreleased step; a database migrated up to it is adopted by the baseline when its catalog matches
+PRE_BASELINE_LAST = "0088_move_rollups_to_their_own_schema"
+#: the git tag of the last commit that carries the unreleased steps
+PRE_BASELINE_TAG = "pre-baseline"
+BASELINE_CATALOG = ROOT / "migrations" / f"{BASELINE}.catalog"
+BASELINE_CATALOG_SQL = ROOT / "sql" / "migrate" / "baseline_catalog.sql"
 #: seconds a migrate run waits for another one (DEVDIAG_MIGRATE_LOCK_WAIT or --lock-wait)
 DEFAULT_LOCK_WAIT = 600.0
 #: lock_timeout of each attempt at re-applying sql/, and how many attempts
@@ -69,7 +77,7 @@ def repeatable_files() -> list[Path]:
 def act_as_schema_owner(conn) -> None:
     """SET ROLE to the role that owns schema devdiag, when that is not the login.
 
-    From step 0011 on, devdiag_owner (NOLOGIN) owns the warehouse: whichever
+    devdiag_owner (NOLOGIN) owns the warehouse the baseline builds: whichever
     DBA login migrates is a member and creates and replaces objects as that
     role, so every object has the same owner.  Bookkeeping in devdiag_meta
     stays with the login (callers RESET ROLE before touching it).
@@ -418,9 +426,62 @@ class Migrator:
                 conn.execute(f"DELETE FROM {META_SCHEMA}.repeatable_state")
 
     # -- commands ------------------------------------------------------------
+    # -- the baseline ------------------------------------------------------
+    def unreleased_steps(self, migrations) -> list[str]:
+        """Steps yoyo recorded that are not in migrations/: the unreleased chain the baseline folds."""
+        known = {m.id for m in migrations}
+        if self.lock_conn.execute(f"SELECT to_regclass('{META_SCHEMA}._yoyo_migration')").fetchone()[0] is None:
+            return []  # a new database: yoyo has recorded nothing yet
+        rows = self.lock_conn.execute(f"SELECT migration_id FROM {META_SCHEMA}._yoyo_migration").fetchall()
+        return sorted(r[0] for r in rows if r[0] not in known)
+
+    def catalog_differences(self) -> list[str]:
+        """What this database's steps built, against what the baseline builds: -expected / +found lines."""
+        with self.lock_conn.transaction():
+            # names in definitions come out schema-qualified, as in the file
+            self.lock_conn.execute("SET LOCAL search_path TO pg_catalog")
+            found = [r[0] for r in self.lock_conn.execute(
+                BASELINE_CATALOG_SQL.read_text(encoding="utf-8")).fetchall()]
+        expected = BASELINE_CATALOG.read_text(encoding="utf-8").splitlines()
+        missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+        return [f"- {line}" for line in missing] + [f"+ {line}" for line in extra]
+
+    def adopt_unreleased(self, backend, migrations) -> None:
+        """A database built by the unreleased steps: record the baseline in their place when the
+        schema is what the baseline builds; refuse, naming what differs, when it is not."""
+        old = self.unreleased_steps(migrations)
+        if not old:
+            return
+        if PRE_BASELINE_LAST not in old:
+            raise DevdiagError(
+                f"this database was migrated by unreleased steps up to {old[-1]}, which {BASELINE} now folds; "
+                f"migrate it with the commit tagged {PRE_BASELINE_TAG} first (git checkout {PRE_BASELINE_TAG} "
+                f"&& make migrate), then with this one")
+        differences = self.catalog_differences()
+        if differences:
+            shown = "\n  ".join(differences[:12])
+            more = f"\n  ... and {len(differences) - 12} more" if len(differences) > 12 else ""
+            raise DevdiagError(
+                f"this database was migrated by the unreleased steps up to {PRE_BASELINE_LAST}, but its schema "
+                f"differs from what {BASELINE} builds (- expected, + found):\n  {shown}{more}\n"
+                "put those objects back as the steps left them, or back up the data, migrate an empty database "
+                "and restore the data into it")
+        baseline = migrations.__class__([m for m in migrations if m.id == BASELINE])
+        if BASELINE not in self.applied_ids(backend, migrations):
+            backend.mark_migrations(baseline)
+        self.record([BASELINE])
+        with self.lock_conn.transaction():
+            self.lock_conn.execute(
+                f"DELETE FROM {META_SCHEMA}._yoyo_migration WHERE migration_id = ANY(%s)", (old,))
+            self.lock_conn.execute(
+                f"DELETE FROM {META_SCHEMA}.migration_checksum WHERE migration_id = ANY(%s)", (old,))
+        self.say(f"adopted: the schema built by {len(old)} unreleased steps is what {BASELINE} builds; "
+                 f"{BASELINE} is recorded as applied in their place")
+
     def apply(self) -> int:
         backend = self.backend()
         migrations = self.migrations()
+        self.adopt_unreleased(backend, migrations)
         applied = self.applied_ids(backend, migrations)
         self.check_drift(applied)
         self.record(applied)  # steps applied before checksums were kept
@@ -634,7 +695,11 @@ class Migrator:
             self.say(f"sql/     changed since last apply at {row[1]:%Y-%m-%d %H:%M:%S%z} (run make migrate)")
         else:
             self.say(f"sql/     up to date (applied {row[1]:%Y-%m-%d %H:%M:%S%z})")
-        pending = len(migrations) - len(applied)
+        old = self.unreleased_steps(migrations)
+        if old:
+            self.say(f"unreleased {len(old)} steps up to {old[-1]}: make migrate adopts them as {BASELINE} "
+                     "when the schema matches")
+        pending = len(migrations) - len(applied) - (1 if old and BASELINE not in applied else 0)
         summary = f"summary: {len(applied)} applied, {pending} pending, {len(drifted)} edited after apply"
         if drifted:
             summary += " (" + "; ".join(f"{mid}: {', '.join(files)}" for mid, files in sorted(drifted.items())) + ")"

@@ -6,12 +6,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Below step 0086 (a rolled-back schema still running these functions)
-    -- there is no table yet: the transaction-scoped advisory key it replaced.
-    IF to_regclass('devdiag.lock_slot') IS NULL THEN
-        PERFORM pg_advisory_xact_lock(p_class, p_key);
-        RETURN 1;
-    END IF;
     INSERT INTO devdiag.lock_slot (lock_class, lock_key) VALUES (p_class, p_key)
     ON CONFLICT DO NOTHING;
     PERFORM FROM devdiag.lock_slot AS s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 
 from devdiag_warehouse import backup as backup_mod
+from devdiag_warehouse import migrate as migrate_mod
 from devdiag_warehouse import restore as restore_mod
 from devdiag_warehouse.config import DevdiagError
 from devdiag_warehouse.migrate import Migrator
@@ -136,38 +138,39 @@ def test_restore_refuses_a_backup_whose_migrations_differ_from_the_checkout(pg, 
     """A backup recording a different checksum for an applied step stops with drift named."""
     with psycopg.connect(pg.dsn(loaded_db)) as conn:
         conn.execute("UPDATE devdiag_meta.migration_checksum SET sha256 = 'edited' "
-                     "WHERE migration_id = '0002_create_diag_run'")
+                     "WHERE migration_id = '0001_baseline'")
     set_dir = backup_mod.backup(pg.dsn(loaded_db), tmp_path, quiet=True)
     target = f"r_{uuid.uuid4().hex[:10]}"
     try:
-        with pytest.raises(DevdiagError, match="0002_create_diag_run was edited after it was applied"):
+        with pytest.raises(DevdiagError, match="0001_baseline was edited after it was applied"):
             restore_mod.restore(set_dir, pg.dsn(target), create=True, quiet=True)
     finally:
         pg.drop(target)
 
 
-def test_backup_older_than_the_code_is_restored_and_migrated_on_request(pg, tmp_path, views_of, load_sample):
-    """A backup missing the newest step restores, reports it pending, and --migrate applies it."""
+def test_backup_older_than_the_code_is_restored_and_migrated_on_request(pg, tmp_path, views_of, load_sample,
+                                                                        monkeypatch):
+    """A backup taken before the newest step restores, reports it pending, and --migrate applies it."""
     source = pg.clone()
-    with Migrator(pg.dsn(source), out=open(os.devnull, "w")) as m:
-        # The rollback drops the views first; the current sql/ need not fit the
-        # older schema (the newest step may add a table the views read), so
-        # this backup carries no views and restore --migrate re-creates them.
-        m.rollback()
     load_sample(pg.superuser_dsn(source), runs=500)
-    set_dir = backup_mod.backup(pg.dsn(source), tmp_path, quiet=True)
+    set_dir = backup_mod.backup(pg.dsn(source), tmp_path / "sets", quiet=True)
+    # The checkout moves on: one step more than the backup knows.
+    newer = tmp_path / "migrations"
+    shutil.copytree(migrate_mod.MIGRATIONS_DIR, newer)
+    (newer / "0002_add_job_log_note.sql").write_text(
+        "-- depends: 0001_baseline\nALTER TABLE devdiag.job_log ADD COLUMN note text;\n")
+    monkeypatch.setattr(migrate_mod, "MIGRATIONS_DIR", newer)
     target = f"r_{uuid.uuid4().hex[:10]}"
     try:
         summary = restore_mod.restore(set_dir, pg.dsn(target), create=True, quiet=True)
-        assert len(summary["pending"]) == 1
+        assert summary["pending"] == ["0002_add_job_log_note"]
         pg.drop(target)
         summary = restore_mod.restore(set_dir, pg.dsn(target), create=True, migrate=True, quiet=True)
         assert summary["pending"] == []
         with Migrator(pg.dsn(target), out=open(os.devnull, "w")) as m:
             assert m.status() == 0
-        # the runs landed while the source was a step behind, unfolded: the next refresh folds them
-        with psycopg.connect(pg.dsn(target), autocommit=True) as conn:
-            assert conn.execute("CALL devdiag.refresh_rollups()").fetchone()[0] > 0
+        with psycopg.connect(pg.dsn(target)) as conn:
+            assert conn.execute("SELECT count(note) FROM devdiag.job_log").fetchone() == (0,)
         assert views_of(pg.superuser_dsn(target))["devdiag.v_problem_counts"][0] > 0
     finally:
         pg.drop(target)

@@ -13,7 +13,6 @@ from devdiag_warehouse import migrate as migrate_mod
 from devdiag_warehouse.config import DevdiagError
 from devdiag_warehouse.migrate import Migrator
 from tests.commands import command, error_lines
-from tests.rollups.rollup_support import mismatches
 
 
 
@@ -105,11 +104,11 @@ def test_edited_applied_migration_is_refused_naming_the_file(pg, fresh_db, tmp_p
     shutil.copytree(migrate_mod.MIGRATIONS_DIR, copy)
     monkeypatch.setattr(migrate_mod, "MIGRATIONS_DIR", copy)
     monkeypatch.setattr(migrate_mod, "ROOT", tmp_path)
-    target = sorted(copy.glob("0002_*.sql"))[0]
+    target = copy / "0001_baseline.sql"
     target.write_text(target.read_text() + "\n-- edited\n")
-    with pytest.raises(DevdiagError, match="0002_create_diag_run") as exc:
+    with pytest.raises(DevdiagError, match="0001_baseline") as exc:
         run(pg.dsn(fresh_db))
-    assert "migrations/0002_create_diag_run" in str(exc.value)
+    assert "migrations/0001_baseline.sql" in str(exc.value)
 
 
 def test_concurrent_migrates_never_half_apply(pg, fresh_db):
@@ -134,47 +133,6 @@ def test_concurrent_migrates_never_half_apply(pg, fresh_db):
     assert "no pending migrations" in run(dsn, "apply")
 
 
-def land_recurring_problem(conn, hours_apart: int) -> None:
-    """60 runs of two targets, hours_apart hours apart, the problem coming and going several times on each."""
-    conn.execute("""
-        INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
-        SELECT g, timestamptz '2026-01-01 00:00Z' + g * make_interval(hours => %s), 'acme',
-            repeat(CASE WHEN g %% 2 = 0 THEN 'a' ELSE 'b' END, 64),
-            CASE WHEN g %% 7 < 3 THEN '["CSP"]' ELSE '[]' END::jsonb, 'app'
-        FROM generate_series(1, 60) AS g
-    """, (hours_apart,))
-
-
-def test_upgrade_to_the_refresh_design_rebuilds_the_rollups_once(pg, fresh_db):
-    """0087 finds runs whose rollups it cannot vouch for: make migrate rebuilds them once, then folds on."""
-    dsn = pg.dsn(fresh_db)
-    assert "0088_move_rollups_to_their_own_schema" in run(dsn, "rollback")
-    assert "0087_refresh_rollups_by_watermark" in run(dsn, "rollback")
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT to_regclass('devdiag.rollup_refresh_state')").fetchone() == (None,)
-        # runs land while nothing folds them
-        land_recurring_problem(conn, hours_apart=7)
-        assert conn.execute("SELECT count(*) FROM devdiag.rollup_ttr_episode").fetchone() == (0,)
-    assert "applying 0087_refresh_rollups_by_watermark" in run(dsn)
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT rebuild_pending FROM devdiag_rollup.rollup_refresh_state").fetchone() == (False,)
-        assert conn.execute("SELECT sum(runs) FROM devdiag.v_tenant_daily").fetchone() == (60,)
-        assert mismatches(conn, refresh=False) == {}
-        episodes = conn.execute("SELECT xmin::text, * FROM devdiag_rollup.rollup_ttr_episode ORDER BY 2, 3, 4, 6").fetchall()
-        assert len(episodes) >= 8
-        # and folds from then on: a run that clears the problem on one target
-        conn.execute("""INSERT INTO devdiag.diag_run (id, ts, tenant, target_hash, problems, preset)
-                        VALUES (100, '2026-02-01 00:00Z', 'acme', repeat('a', 64), '[]', 'app')""")
-        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (1,)
-        assert mismatches(conn, refresh=False) == {}
-        conn.rollback()
-    # a second migrate rebuilds nothing
-    assert "applying" not in run(dsn)
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT xmin::text, * FROM devdiag_rollup.rollup_ttr_episode ORDER BY 2, 3, 4, 6"
-                            ).fetchall() == episodes
-
-
 def test_rollback_all_returns_the_database_to_empty(pg, fresh_db):
     """make rollback-all leaves neither the devdiag schema nor the devdiag_meta bookkeeping."""
     dsn = pg.dsn(fresh_db)
@@ -193,14 +151,14 @@ def test_status_names_the_edited_file_and_ends_with_a_summary(pg, fresh_db, tmp_
     shutil.copytree(migrate_mod.MIGRATIONS_DIR, copy)
     monkeypatch.setattr(migrate_mod, "MIGRATIONS_DIR", copy)
     run(pg.dsn(fresh_db))  # records per-file checksums
-    target = copy / "0003_create_fix_outcome.sql"
+    target = copy / "0001_baseline.sql"
     target.write_text(target.read_text() + "\n-- edited\n")
     out = io.StringIO()
     with Migrator(pg.dsn(fresh_db), out=out) as m:
         assert m.status() == 1
     lines = out.getvalue().splitlines()
     edited = [ln for ln in lines if "EDITED" in ln]
-    assert edited == ["applied  0003_create_fix_outcome  EDITED AFTER APPLY: 0003_create_fix_outcome.sql"]
+    assert edited == ["applied  0001_baseline  EDITED AFTER APPLY: 0001_baseline.sql"]
     assert lines[-1].startswith("summary: ") and "1 edited after apply" in lines[-1]
     assert "0 pending" in lines[-1]
 
@@ -247,63 +205,6 @@ def test_migrate_waiting_past_its_lock_wait_stops_naming_the_lock(pg, fresh_db):
         assert "has held the migrate lock for 1 s" in res.stderr
     res = migrate_cli(pg.dsn(fresh_db), "apply", env={"DEVDIAG_MIGRATE_LOCK_WAIT": "1"})
     assert res.returncode == 0, res.stderr
-
-
-def test_upgrade_partitions_the_runs_by_day_keeping_rows_ids_grants_and_results(pg, fresh_db):
-    """0060 converts both run tables with their rows: same rows and ids, a partition per day, grants, policies and
-    the rollups' triggers in place, every view equal to its raw reference."""
-    dsn = pg.dsn(fresh_db)
-    for _ in range(60):
-        if "0060_partition_runs_by_day" in run(dsn, "rollback"):
-            break
-    else:
-        pytest.fail("0060 was never rolled back")
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
-        land_recurring_problem(conn, hours_apart=7)  # 60 runs over 18 UTC days
-        conn.execute("""WITH m AS (DELETE FROM devdiag.diag_run WHERE id <= 20 RETURNING *)
-                        INSERT INTO devdiag.diag_run_archive (id, ts, tenant, target_hash, env_fp, problems, evidence,
-                                                              preset, archived_at)
-                        SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset, '2026-03-01Z' FROM m""")
-        conn.execute("INSERT INTO devdiag.diag_run (tenant, target_hash, ts) VALUES ('acme', repeat('c', 64), "
-                     "'2026-02-01 12:00Z')")
-        conn.commit()
-        # ingest_id comes with a later step (0087): compare the columns the step moved
-        runs = "SELECT to_jsonb(r) - 'ingest_id' FROM devdiag.{} r ORDER BY id"
-        live, arch = (conn.execute(runs.format(t)).fetchall() for t in ("diag_run", "diag_run_archive"))
-        top_id = conn.execute("SELECT max(id) FROM devdiag.diag_run").fetchone()[0]
-    assert "applying 0060_partition_runs_by_day" in run(dsn)
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT relkind FROM pg_class WHERE oid IN ('devdiag.diag_run'::regclass, "
-                            "'devdiag.diag_run_archive'::regclass)").fetchall() == [("p",), ("p",)]
-        assert [conn.execute(runs.format(t)).fetchall() for t in ("diag_run", "diag_run_archive")] == [live, arch]
-        # one partition per UTC day that holds runs, nothing left in DEFAULT
-        assert conn.execute("SELECT count(*) FROM devdiag_part.diag_run_default").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM devdiag_part.diag_run_archive_default").fetchone() == (0,)
-        days = conn.execute("SELECT count(DISTINCT date_trunc('day', ts, 'UTC')) FROM devdiag.diag_run_archive"
-                            ).fetchone()[0]
-        assert len(list(conn.execute("SELECT devdiag.run_partition_days('devdiag.diag_run_archive')"))) == days
-        # every view equals its raw-data reference (the rollups were rebuilt once, see above)
-        assert mismatches(conn, refresh=False) == {}
-        assert conn.execute("SELECT has_table_privilege('devdiag_reader', 'devdiag.diag_run', 'SELECT'), "
-                            "has_any_column_privilege('devdiag_writer', 'devdiag.diag_run', 'INSERT'), "
-                            "has_table_privilege('devdiag_writer', 'devdiag.diag_run_archive', 'INSERT')"
-                            ).fetchone() == (True, True, False)
-        assert conn.execute("SELECT count(*) FROM pg_policy WHERE polrelid = 'devdiag.diag_run'::regclass "
-                            "AND polname = 'tenant_reader_select'").fetchone() == (1,)
-        assert conn.execute("SELECT array_agg(tgname::text ORDER BY tgname) FROM pg_trigger "
-                            "WHERE tgrelid = 'devdiag.diag_run'::regclass AND tgname LIKE 'rollup%'").fetchone() == (
-            ["rollup_after_truncate", "rollup_run_after_change", "rollup_run_before_update"],)
-        new_id = conn.execute("INSERT INTO devdiag.diag_run (tenant, target_hash) VALUES ('acme', repeat('d', 64)) "
-                              "RETURNING id").fetchone()[0]
-        assert new_id > top_id
-        conn.commit()
-    # and back: the rollback restores plain tables with the same rows
-    assert any("0060_partition_runs_by_day" in run(dsn, "rollback") for _ in range(20))
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT relkind FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == ("r",)
-        assert conn.execute(runs.format("diag_run_archive")).fetchall() == arch
-        assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (len(live) + 1,)
 
 
 def test_migrate_sets_the_planner_settings_of_the_database_and_rollback_all_resets_them(pg, fresh_db):

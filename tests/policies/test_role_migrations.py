@@ -1,4 +1,4 @@
-"""Steps 0010-0013 and maintenance under FORCE: roles created safely and
+"""The baseline's roles and maintenance under FORCE: roles created safely and
 shared by the cluster's databases, the DBA login keeps migrating, rolling
 back, running jobs and taking backups."""
 
@@ -26,7 +26,9 @@ from tests.policies.support import (
     drop_role,
 )
 
-ROLE_STEP = (migrate_mod.MIGRATIONS_DIR / "0010_create_group_roles.sql").read_text()
+BASELINE_SQL = (migrate_mod.MIGRATIONS_DIR / f"{migrate_mod.BASELINE}.sql").read_text()
+#: the baseline's first block: creates the five group roles and makes the login a member of devdiag_owner
+ROLE_STEP = BASELINE_SQL[BASELINE_SQL.index("DO $$"):BASELINE_SQL.index("$$;", BASELINE_SQL.index("DO $$") + 5) + 3]
 
 
 def run(dsn: str, command: str = "apply", **kw) -> str:
@@ -98,43 +100,6 @@ def test_rollback_to_empty_keeps_the_roles_other_databases_use_and_leaves_none_i
         assert conn.execute(
             "SELECT pg_get_userbyid(relowner), relforcerowsecurity FROM pg_class WHERE oid = 'devdiag.diag_run'::regclass"
         ).fetchone() == ("devdiag_owner", True)
-
-
-def test_rolling_back_the_owner_step_hands_everything_back_to_the_login(pg, fresh_db):
-    """Undoing step 0011 alone gives every object back to the DBA login and removes policies and group grants."""
-    dsn = pg.dsn(fresh_db)
-    run(dsn, "rollback", all_steps=True)
-    with Migrator(dsn, out=io.StringIO()) as m:
-        backend, migrations = m.backend(), m.migrations()
-        upto = [x.id for x in migrations]
-        upto = upto[:upto.index("0011_hand_devdiag_to_owner_role") + 1]
-        backend.apply_migrations_only(migrations.__class__([x for x in migrations if x.id in upto]))
-    with psycopg.connect(dsn) as conn:
-        assert conn.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'devdiag'"
-                            ).fetchone() == ("devdiag_owner",)
-        # A piece of the access layer sql/policies builds at head, for 0011's rollback to remove.
-        conn.execute("SET ROLE devdiag_owner")
-        conn.execute("ALTER TABLE devdiag.diag_run ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY")
-        conn.execute("CREATE POLICY tenant_owner_all ON devdiag.diag_run TO devdiag_owner USING (TRUE)")
-        conn.execute("GRANT SELECT ON devdiag.diag_run TO devdiag_reader")
-        conn.commit()
-    with Migrator(dsn, out=io.StringIO()) as m:
-        backend, migrations = m.backend(), m.migrations()
-        backend.rollback_migrations(migrations.__class__([x for x in migrations if x.id == upto[-1]]))
-    with psycopg.connect(dsn) as conn:
-        owners = conn.execute(
-            """SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class WHERE relnamespace = 'devdiag'::regnamespace
-               UNION SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'devdiag'""").fetchall()
-        assert owners == [("devdiag",)]
-        assert conn.execute("SELECT count(*) FROM pg_policy WHERE polrelid = 'devdiag.diag_run'::regclass"
-                            ).fetchone() == (0,)
-        assert conn.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
-                            "WHERE oid = 'devdiag.diag_run'::regclass").fetchone() == (False, False)
-        assert conn.execute("SELECT has_table_privilege('devdiag_reader', 'devdiag.diag_run', 'SELECT')"
-                            ).fetchone() == (False,)
-        assert conn.execute("SELECT has_database_privilege('devdiag_owner', current_database(), 'CREATE')"
-                            ).fetchone() == (False,)
-    assert "applying" in run(dsn)
 
 
 def test_a_login_that_is_not_a_member_of_the_owner_role_is_told_what_to_grant(pg, sec_db):
@@ -214,6 +179,8 @@ def test_rollback_drops_the_group_roles_once_no_database_of_the_cluster_uses_the
         run(dsn, "rollback", all_steps=True)
         with psycopg.connect(local.superuser_dsn()) as su:
             assert su.execute("SELECT count(*) FROM pg_roles WHERE rolname = ANY (%s)", (GROUP_ROLES,)).fetchone() == (0,)
-        assert "applying 0010_create_group_roles" in run(dsn)
+        assert "applying 0001_baseline" in run(dsn)
+        with psycopg.connect(local.superuser_dsn()) as su:
+            assert su.execute("SELECT count(*) FROM pg_roles WHERE rolname = ANY (%s)", (GROUP_ROLES,)).fetchone() == (5,)
     finally:
         local.destroy()

@@ -71,3 +71,28 @@ def test_writer_gets_the_limit_error_not_a_permission_error(pg, session_db):
         with pytest.raises(errors.CheckViolation, match="diag_run_env_fp_within_limit"):
             insert(conn, "diag_run", run_row("diag_run", env_fp="e" * 4000))
         conn.rollback()
+
+
+DIGEST_CANDIDATES = [
+    "ab" * 16, "ab" * 64, "a" * 31, "ab" * 15 + "a", "a" * 33, "ab" * 64 + "a", "ab" * 65, "ab" * 15,
+    "AB" * 16, "g" * 32, "ab" * 15 + "a ", "",
+]
+
+
+@pytest.mark.parametrize("table", RUN_TABLES)
+def test_the_syncs_digest_pattern_accepts_exactly_what_the_tables_check_accepts(db, table):
+    """The sync decides whether a target is a digest to keep or raw text to hash with the same rule the
+    run tables' CHECK enforces: lowercase hex, even length, 32 to 128 characters."""
+    from devdiag_warehouse.sync.base import HEX_DIGEST
+
+    by_table, by_sync = {}, {}
+    for n, value in enumerate(DIGEST_CANDIDATES, start=1):
+        by_sync[value] = HEX_DIGEST.fullmatch(value) is not None
+        try:
+            with db.transaction():
+                insert(db, table, run_row(table, id=n, target_hash=value))
+            by_table[value] = True
+        except (errors.CheckViolation, errors.NotNullViolation):
+            by_table[value] = False
+    assert by_sync == by_table
+    assert sorted(v for v, ok in by_table.items() if ok) == sorted(["ab" * 16, "ab" * 64])

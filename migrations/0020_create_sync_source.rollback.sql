@@ -1,5 +1,0 @@
--- Why: undo the per-source watermark table.
--- squawk-ignore-file ban-drop-table, ban-drop-schema, prefer-robust-stmts
-SET lock_timeout = '5s';
-SET statement_timeout = '60s';
-DROP TABLE devdiag.sync_source;
