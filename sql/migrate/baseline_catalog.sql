@@ -1,13 +1,15 @@
 -- Answers: what the migration steps built, as the catalog holds it: schemas,
--- tables and their columns, constraints, indexes, partitioning, sequences, the
--- functions and trigger the steps create and the group roles. One line per fact, sorted. Views, functions, policies and grants
--- of sql/ are left out: migrate re-creates them. make migrate compares these
--- lines with migrations/0001_baseline.catalog before it adopts a database
--- built by the unreleased steps that the baseline folds.
+-- tables and their columns, constraints, indexes, partitioning, sequences,
+-- the functions and trigger the steps create, and the group roles. One line
+-- per fact, sorted. Views, functions, policies and grants of sql/ are left
+-- out: migrate re-creates them. make migrate compares these lines with
+-- migrations/0001_baseline.catalog before it adopts a database built by the
+-- unreleased steps that the baseline folds.
 WITH rel AS (
     SELECT
         c.oid,
         c.relkind,
+        c.relispartition,
         c.reloptions,
         n.nspname || '.' || c.relname AS name
     FROM pg_catalog.pg_class AS c
@@ -42,7 +44,8 @@ FROM (
         || ' ' || a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
         || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
         || coalesce(' default ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid), '')
-        || CASE a.attidentity WHEN 'a' THEN ' identity always' WHEN 'd' THEN ' identity by default' ELSE '' END
+        -- PostgreSQL 17 and later give partitions their parent's identity; the parent's says it
+        || CASE WHEN r.relispartition THEN '' ELSE CASE a.attidentity WHEN 'a' THEN ' identity always' WHEN 'd' THEN ' identity by default' ELSE '' END END
     FROM rel AS r
     INNER JOIN pg_catalog.pg_attribute AS a ON r.oid = a.attrelid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_catalog.pg_attrdef AS d ON a.attrelid = d.adrelid AND a.attnum = d.adnum
