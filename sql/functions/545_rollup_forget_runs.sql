@@ -12,7 +12,6 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    f record;
     n bigint;
     c_tenant text[];
     c_ts timestamptz[];
@@ -48,16 +47,8 @@ BEGIN
             FROM unnest(c_tenant, c_target, c_ts, c_problems) AS u (tenant, target_hash, ts, problems)
             GROUP BY u.tenant, u.target_hash
         ) AS t;
-        FOR f IN SELECT g.fold, g.source FROM devdiag_rollup.rollup_registry AS g WHERE g.source <> 'fix_outcome' ORDER BY g.position LOOP
-            -- The fold is a function name the registry holds, quoted as a regproc.
-            IF f.source = 'runs' THEN
-                EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', f.fold::regproc)
-                USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
-            ELSE
-                EXECUTE format('SELECT %s($1, $2, $3, $4)', f.fold::regproc)
-                USING t_tenant, t_target, t_from, t_reports;
-            END IF;
-        END LOOP;
+        PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
+        PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
     END IF;
     RETURN n;
 END;

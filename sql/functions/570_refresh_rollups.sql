@@ -69,7 +69,6 @@ DECLARE
     v_from bigint;
     v_to bigint;
     v_runs bigint := 0;
-    v_fold record;
     c_tenant text[];
     c_ts timestamptz[];
     c_target text[];
@@ -83,8 +82,6 @@ DECLARE
     t_target text[];
     t_from timestamptz[];
     t_reports boolean[];
-    v_chunk integer := 5000;
-    i integer;
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
@@ -144,15 +141,9 @@ BEGIN
         FROM (
             SELECT DISTINCT hashtext(r.tenant) AS k
             FROM (
-                SELECT d.tenant FROM devdiag.diag_run AS d WHERE d.ingest_id > v_lo AND d.ingest_id <= v_hi
+                SELECT x.tenant FROM devdiag.rollup_runs_between(v_lo, v_hi, NULL) AS x
                 UNION ALL
-                SELECT a.tenant FROM devdiag.diag_run_archive AS a WHERE a.ingest_id > v_lo AND a.ingest_id <= v_hi
-                UNION ALL
-                SELECT o.tenant FROM devdiag.fix_outcome AS o WHERE o.ingest_id > v_lo AND o.ingest_id <= v_hi
-                UNION ALL
-                SELECT q.tenant FROM devdiag_rollup.rollup_run_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
-                UNION ALL
-                SELECT q.tenant FROM devdiag_rollup.rollup_fix_change AS q WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi
+                SELECT g.tenant FROM devdiag.rollup_fix_groups_between(v_lo, v_hi, NULL) AS g
             ) AS r
             ORDER BY 1
         ) AS l;
@@ -161,57 +152,16 @@ BEGIN
     v_from := v_lo;
     WHILE v_from < v_hi LOOP
         v_to := least(v_hi, v_from + p_batch);
-        -- Runs written in the batch come in (+1); folded versions of runs changed or deleted leave (-1).
         SELECT
             array_agg(r.tenant), array_agg(r.ts), array_agg(r.target_hash), array_agg(r.env_fp),
             array_agg(r.problems), array_agg(r.sign)
         INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
-        FROM (
-            SELECT d.tenant, d.ts, d.target_hash, d.env_fp, d.problems, d.ingest_id, 1 AS sign
-            FROM devdiag.diag_run AS d
-            WHERE d.ingest_id > v_from AND d.ingest_id <= v_to AND (p_tenant IS NULL OR d.tenant = p_tenant)
-            UNION ALL
-            SELECT a.tenant, a.ts, a.target_hash, a.env_fp, a.problems, a.ingest_id, 1
-            FROM devdiag.diag_run_archive AS a
-            WHERE a.ingest_id > v_from AND a.ingest_id <= v_to AND (p_tenant IS NULL OR a.tenant = p_tenant)
-            UNION ALL
-            SELECT q.tenant, q.ts, q.target_hash, q.env_fp, q.problems, q.ingest_id, -1
-            FROM devdiag_rollup.rollup_run_change AS q
-            WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
-        ) AS r
-        LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
-        WHERE r.ingest_id > coalesce(w.folded_through, 0);
-
-        SELECT array_agg(o.tenant), array_agg(o.problem_code), array_agg(o.fix_code)
+        FROM devdiag.rollup_runs_between(v_from, v_to, p_tenant) AS r;
+        SELECT array_agg(g.tenant), array_agg(g.problem_code), array_agg(g.fix_code)
         INTO g_tenant, g_problem, g_fix
-        FROM (
-            SELECT DISTINCT x.tenant, x.problem_code, x.fix_code
-            FROM (
-                SELECT fo.tenant, fo.problem_code, fo.fix_code, fo.ingest_id
-                FROM devdiag.fix_outcome AS fo
-                WHERE fo.ingest_id > v_from AND fo.ingest_id <= v_to AND (p_tenant IS NULL OR fo.tenant = p_tenant)
-                UNION ALL
-                SELECT q.tenant, q.problem_code, q.fix_code, q.ingest_id
-                FROM devdiag_rollup.rollup_fix_change AS q
-                WHERE q.ingest_id > v_from AND q.ingest_id <= v_to AND (p_tenant IS NULL OR q.tenant = p_tenant)
-            ) AS x
-            LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON p_tenant IS NULL AND x.tenant = w.tenant
-            WHERE x.ingest_id > coalesce(w.folded_through, 0)
-        ) AS o;
-
-        FOR v_fold IN
-            SELECT g.name, g.source, g.fold FROM devdiag_rollup.rollup_registry AS g
-            WHERE g.source <> 'run_targets' ORDER BY g.position
-        LOOP
-            IF v_fold.source = 'runs' AND c_tenant IS NOT NULL THEN
-                -- The fold is a function name the registry holds, quoted as a regproc.
-                EXECUTE format('SELECT %s($1, $2, $3, $4, $5, $6)', v_fold.fold::regproc)
-                USING c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
-            ELSIF v_fold.source = 'fix_outcome' AND g_tenant IS NOT NULL THEN
-                EXECUTE format('SELECT %s($1, $2, $3)', v_fold.fold::regproc)
-                USING g_tenant, g_problem, g_fix;
-            END IF;
-        END LOOP;
+        FROM devdiag.rollup_fix_groups_between(v_from, v_to, p_tenant) AS g;
+        PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
+        PERFORM devdiag.rollup_apply_fix_groups(g_tenant, g_problem, g_fix);
         v_runs := v_runs + coalesce((SELECT count(*) FROM unnest(c_sign) AS x (sign) WHERE x.sign > 0), 0);
         v_from := v_to;
     END LOOP;
@@ -223,39 +173,11 @@ BEGIN
         array_agg(t.t0 ORDER BY t.tenant, t.target_hash), array_agg(t.reports ORDER BY t.tenant, t.target_hash)
     INTO t_tenant, t_target, t_from, t_reports
     FROM (
-        SELECT r.tenant, r.target_hash, min(r.ts) AS t0, bool_or(r.reports) AS reports
-        FROM (
-            SELECT d.tenant, d.target_hash, d.ts, jsonb_array_length(d.problems) > 0 AS reports, d.ingest_id
-            FROM devdiag.diag_run AS d
-            WHERE d.ingest_id > v_lo AND d.ingest_id <= v_hi AND (p_tenant IS NULL OR d.tenant = p_tenant)
-            UNION ALL
-            SELECT a.tenant, a.target_hash, a.ts, jsonb_array_length(a.problems) > 0, a.ingest_id
-            FROM devdiag.diag_run_archive AS a
-            WHERE a.ingest_id > v_lo AND a.ingest_id <= v_hi AND (p_tenant IS NULL OR a.tenant = p_tenant)
-            UNION ALL
-            SELECT q.tenant, q.target_hash, q.ts, jsonb_array_length(q.problems) > 0, q.ingest_id
-            FROM devdiag_rollup.rollup_run_change AS q
-            WHERE q.ingest_id > v_lo AND q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant)
-        ) AS r
-        LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON p_tenant IS NULL AND r.tenant = w.tenant
-        WHERE r.ingest_id > coalesce(w.folded_through, 0)
+        SELECT r.tenant, r.target_hash, min(r.ts) AS t0, bool_or(jsonb_array_length(r.problems) > 0) AS reports
+        FROM devdiag.rollup_runs_between(v_lo, v_hi, p_tenant) AS r
         GROUP BY r.tenant, r.target_hash
     ) AS t;
-    IF t_tenant IS NOT NULL THEN
-        FOR v_fold IN
-            SELECT g.fold FROM devdiag_rollup.rollup_registry AS g WHERE g.source = 'run_targets' ORDER BY g.position
-        LOOP
-            -- In chunks of targets, which bounds the replay's memory.
-            i := 1;
-            WHILE i <= cardinality(t_tenant) LOOP
-                -- The fold is a function name the registry holds, quoted as a regproc.
-                EXECUTE format('SELECT %s($1, $2, $3, $4)', v_fold.fold::regproc)
-                USING t_tenant[i:i + v_chunk - 1], t_target[i:i + v_chunk - 1], t_from[i:i + v_chunk - 1],
-                    t_reports[i:i + v_chunk - 1];
-                i := i + v_chunk;
-            END LOOP;
-        END LOOP;
-    END IF;
+    PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
 
     DELETE FROM devdiag_rollup.rollup_run_change AS q
     WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);

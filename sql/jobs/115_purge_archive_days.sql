@@ -16,7 +16,6 @@ DECLARE
     v_day date;
     v_done integer := 0;
     n bigint := 0;
-    v_fold record;
     g_tenant text[];
     g_problem text[];
     g_fix text[];
@@ -59,14 +58,7 @@ BEGIN
         SELECT array_agg(g.tenant), array_agg(g.problem_code), array_agg(g.fix_code)
         INTO g_tenant, g_problem, g_fix
         FROM (SELECT DISTINCT x.tenant, x.problem_code, x.fix_code FROM gone AS x) AS g;
-        IF g_tenant IS NOT NULL THEN
-            FOR v_fold IN
-                SELECT r.fold FROM devdiag_rollup.rollup_registry AS r WHERE r.source = 'fix_outcome' ORDER BY r.position
-            LOOP
-                -- The fold is a function name the registry holds, quoted as a regproc.
-                EXECUTE format('SELECT %s($1, $2, $3)', v_fold.fold::regproc) USING g_tenant, g_problem, g_fix;
-            END LOOP;
-        END IF;
+        PERFORM devdiag.rollup_apply_fix_groups(g_tenant, g_problem, g_fix);
     END IF;
     RETURN n;
 END;

@@ -19,11 +19,7 @@ $$;
 COMMENT ON FUNCTION devdiag.fold_run_counts(text[], timestamptz[], text[], text[], jsonb[], integer[]) IS
 'Rollup fold run_counts: adds a batch of runs (sign 1) to, or takes them (sign -1) out of, the count rollups.';
 
-INSERT INTO devdiag_rollup.rollup_registry AS r (name, position, source, fold, keeps)
-VALUES (
+SELECT devdiag.rollup_register(
     'run_counts', 100, 'runs', 'devdiag.fold_run_counts',
     'rollup_tenant_hour, rollup_tenant_total, rollup_problem_day, rollup_problem_env, rollup_problem_total'
-)
-ON CONFLICT (name) DO UPDATE
-    SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
-    WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);
+);

@@ -16,8 +16,6 @@ $$;
 COMMENT ON FUNCTION devdiag.fold_fix_totals(text[], text[], text[]) IS
 'Rollup fold fix_totals: recomputes rollup_fix_total for the (tenant, problem, fix) groups written.';
 
-INSERT INTO devdiag_rollup.rollup_registry AS r (name, position, source, fold, keeps)
-VALUES ('fix_totals', 300, 'fix_outcome', 'devdiag.fold_fix_totals', 'rollup_fix_total')
-ON CONFLICT (name) DO UPDATE
-    SET position = excluded.position, source = excluded.source, fold = excluded.fold, keeps = excluded.keeps
-    WHERE (r.position, r.source, r.fold, r.keeps) IS DISTINCT FROM (excluded.position, excluded.source, excluded.fold, excluded.keeps);
+SELECT devdiag.rollup_register(
+    'fix_totals', 300, 'fix_outcome', 'devdiag.fold_fix_totals', 'rollup_fix_total'
+);
