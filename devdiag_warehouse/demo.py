@@ -73,7 +73,8 @@ def prepare_cluster(cluster: LocalCluster) -> bool:
 
 def run_queries(psql: str, dsn: str, tenant: str) -> int:
     print(f"\nqueries run as: psql -X -q -v ON_ERROR_STOP=1 -v tenant={tenant} -v days=30 -f <file>"
-          f"\n(the 3xx files narrow to -v tenant, here the tenant with the most runs; the others show every tenant)")
+          f"\n(every file narrows to -v tenant, here the tenant with the most runs; leave it out to see every "
+          f"tenant the login may read)")
     failures = 0
     for path in sorted(QUERIES.glob("*.sql")):
         header = [ln[3:].strip() for ln in path.read_text().splitlines()[:2] if ln.startswith("--")]

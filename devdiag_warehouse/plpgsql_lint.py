@@ -1,12 +1,13 @@
-"""make lint: plpgsql_check over every PL/pgSQL function of the devdiag schema.
+"""make lint: plpgsql_check over every PL/pgSQL function of the warehouse's schemas.
 
 Starts a throwaway PostgreSQL 15 (Debian's binaries, which
 ``postgresql-15-plpgsql-check`` extends), migrates it as the non-superuser
 owner, creates the extension as the cluster's superuser and runs
-``plpgsql_check_function_tb`` on each PL/pgSQL function of ``devdiag``: a
+``plpgsql_check_function_tb`` on each PL/pgSQL function of ``devdiag``,
+``devdiag_ref`` and ``devdiag_rollup``: a
 trigger function is checked against a table that fires it, with that
-trigger's transition tables.  Every finding (error, warning, extra or
-performance warning) is printed with the function, the file of ``sql/`` or
+trigger's transition tables.  Every finding (error, warning or extra
+warning; performance hints such as "could be STABLE" are left out) is printed with the function, the file of ``sql/`` or
 ``migrations/`` that defines it and the line in the function body; any
 finding makes the exit status 1.  It never touches a configured warehouse.
 
@@ -50,7 +51,7 @@ CROSS JOIN LATERAL (
     FROM pg_trigger AS tg
     WHERE tg.tgfoid = p.oid
 ) AS t
-WHERE p.pronamespace = 'devdiag'::regnamespace
+WHERE p.pronamespace IN ('devdiag'::regnamespace, 'devdiag_ref'::regnamespace, 'devdiag_rollup'::regnamespace)
 ORDER BY p.proname, p.oid::regprocedure::text
 """
 

@@ -64,6 +64,25 @@ def test_unix_socket_dsn_round_trips_through_the_psql_and_yoyo_forms():
     assert psql_uri(dsn).startswith("postgresql://devdiag@/devdiag?")
 
 
+def test_make_dsn_turns_the_sqlalchemy_spelling_into_a_uri_psql_accepts(pg, session_db, tmp_path):
+    """psql refuses postgresql+psycopg://; make dsn prints the same warehouse as postgresql://, and psql connects."""
+    from devdiag_warehouse.localdb import psql_binary
+
+    plain = psql_uri(pg.dsn(session_db))
+    configured = plain.replace("postgresql://", "postgresql+psycopg://", 1)
+    env = {**os.environ, "DEVDIAG_DSN": configured, "DEVDIAG_STATE_DIR": str(tmp_path / "state")}
+    res = subprocess.run([*command("localdb"), "dsn"], env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    printed = res.stdout.strip()
+    assert printed.startswith("postgresql://") and "+psycopg" not in printed
+    psql = psql_binary()
+    refused = subprocess.run([psql, "-X", "-At", "-c", "select 1", configured], capture_output=True, text=True)
+    assert refused.returncode != 0
+    ok = subprocess.run([psql, "-X", "-At", "-c", "select current_database()", printed],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.strip() == session_db, ok.stderr
+
+
 def test_resolution_order_is_flag_then_environment_then_file(tmp_path, monkeypatch, capsys):
     """--dsn beats DEVDIAG_DSN, which beats warehouse.dsn; PG_DSN only as a named alias."""
     cfg = tmp_path / "devdiag.yaml"

@@ -48,7 +48,10 @@ def test_demo_serves_tcp_clients_and_says_what_it_ran(tmp_path):
         assert res.returncode == 0, res.stdout + res.stderr
         out = res.stdout
         assert "DEVDIAG_DSN names a warehouse; the demo never touches it" in out
-        assert "-v tenant=" in out and "the 3xx files narrow to -v tenant" in out
+        assert "-v tenant=" in out and "every file narrows to -v tenant" in out
+        # a configured warehouse is not the demo's: the line to open it names the demo's own cluster
+        uri_line = [ln for ln in out.splitlines() if ln.strip().startswith("open it:")]
+        assert uri_line and 'psql "postgresql://devdiag@/devdiag?host=/' in uri_line[0], out
         port = json.loads((tmp_path / "state" / "local.json").read_text())["port"]
         assert f"host 127.0.0.1, port {port}, database devdiag, user devdiag_demo, password devdiag-demo" in out
         with psycopg.connect(host="127.0.0.1", port=port, dbname="devdiag", user="devdiag_demo",

@@ -1,4 +1,4 @@
-"""plpgsql_check (make lint-plpgsql) finds nothing in the PL/pgSQL functions outside the rollups, and reports
+"""plpgsql_check (make lint-plpgsql) finds nothing in the PL/pgSQL functions of the warehouse, and reports
 what it finds with the file that defines the function."""
 
 from __future__ import annotations
