@@ -101,7 +101,7 @@ def as_reference(sql: str) -> str:
 
 
 def dashboard_queries(tenant: str, problem: str) -> list[dict]:
-    """What Tableau sends for the guide's dashboards (filters: the largest tenant, its top problem)."""
+    """What Tableau sends for the four dashboards (filters: the largest tenant, its top problem)."""
     return [
         {"name": "dashboard: tenant's 30-day trend (v_problem_counts)", "params": (tenant,), "sql": """
             SELECT day, problem_code, sum(runs) AS runs

@@ -1,4 +1,4 @@
-"""make report: the four dashboards of the analysts' guide, without Tableau.
+"""make report: the four dashboards of docs/TABLEAU.md, without Tableau.
 
 Reads the same views Tableau reads (docs/TABLEAU.md) and writes one
 self-contained HTML page -- charts are matplotlib PNGs inlined as base64, no
@@ -278,7 +278,7 @@ def figure_problem_overview(data: Data):
 
 
 def confidence_tier(conf: float) -> str:
-    """The guide's Confidence Tier calculated field."""
+    """Tableau's Confidence Tier calculated field."""
     return "High" if conf >= 0.8 else "Medium" if conf >= 0.6 else "Low"
 
 

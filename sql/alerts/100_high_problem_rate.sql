@@ -1,5 +1,5 @@
 -- Fires when: a tenant's problem reports today (the current UTC day, summed
--- over problem codes as the original guide's "High Problem Rate" alert does)
+-- over problem codes as DevDiag's "High Problem Rate" alert does)
 -- exceed settings.alert_daily_problems (default 100).
 -- Rows: one per tenant over the threshold.
 WITH cfg AS (

@@ -1,6 +1,6 @@
 -- Fires when: a learned fix with more than settings.alert_fix_min_successes
 -- (default 10) successes has a mean confidence below
--- settings.alert_fix_min_confidence (default 0.5): the original guide's
+-- settings.alert_fix_min_confidence (default 0.5): DevDiag's
 -- "Low Fix Success Rate" alert, per tenant.
 -- Rows: one per tenant, problem and fix.
 WITH cfg AS (

@@ -1,5 +1,5 @@
 -- Answers: which problems, in which tenant, were reported by the most runs in the last 30 days?
--- Source: original guide, "Quick Validation Queries" / Top 10 Problems, per tenant.
+-- One of DevDiag's quick validation queries: Top 10 Problems, per tenant.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 SELECT

@@ -1,5 +1,5 @@
 -- Answers: which fixes, in which tenant, have cleared their problem most often, and how confident is the learner?
--- Source: original guide, "Quick Validation Queries" / Best Fixes by Success Count, per tenant.
+-- One of DevDiag's quick validation queries: Best Fixes by Success Count, per tenant.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 SELECT

@@ -1,5 +1,5 @@
 -- Answers: per tenant, how many remediation episodes took 0, 1, 2 ... whole days to resolve?
--- Source: original guide, "Quick Validation Queries" / TTR Distribution, per tenant.
+-- One of DevDiag's quick validation queries: TTR Distribution, per tenant.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 -- Reads the histogram rollup (one row per tenant, problem and ttr_days): the

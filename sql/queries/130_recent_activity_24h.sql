@@ -1,5 +1,5 @@
 -- Answers: what did the last 20 runs of the past 24 hours report, in which tenant?
--- Source: original guide, "Quick Validation Queries" / Recent Activity (Last 24h), read from the view.
+-- One of DevDiag's quick validation queries: Recent Activity (Last 24h), read from the view.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 SELECT

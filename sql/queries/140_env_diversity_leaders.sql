@@ -1,5 +1,5 @@
 -- Answers: which problems, in which tenant, show up in the most distinct environments (systemic rather than local)?
--- Source: original guide, "Quick Validation Queries" / Environment Diversity Leaders, per tenant.
+-- One of DevDiag's quick validation queries: Environment Diversity Leaders, per tenant.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 SELECT

@@ -1,5 +1,5 @@
 -- Answers (alert): which tenants had more than 100 problem reports today? Rows only when it fires.
--- Source: original guide, "Alert Examples" / High Problem Rate.
+-- One of DevDiag's alert examples: High Problem Rate.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 SELECT

@@ -1,5 +1,5 @@
 -- Answers (alert): which well-supported fixes, in which tenant, have a mean confidence below 50%? Rows only when it fires.
--- Source: original guide, "Alert Examples" / Low Fix Success Rate.
+-- One of DevDiag's alert examples: Low Fix Success Rate.
 -- Parameters (psql -v NAME=VALUE, optional): tenant (default: every tenant you may read).
 \ir include/tenant_param.psql
 SELECT

@@ -61,5 +61,5 @@ COMMENT ON VIEW devdiag_ref.v_ref_tenant_health IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
 'One row per tenant with runs or fixes: runs_7d (live and archived, 168 hours before now()), codes with an open episode, fix success rate, mean TTR.';
 COMMENT ON COLUMN devdiag_ref.v_ref_tenant_health.fix_success_rate IS
-'Sum of fix support divided by runs that reported at least one problem (the guide''s SUM([successes]) / SUM([runs])); NULL without such runs.';
+'Sum of fix support divided by runs that reported at least one problem (Tableau''s SUM([successes]) / SUM([runs])); NULL without such runs.';
 COMMENT ON COLUMN devdiag_ref.v_ref_tenant_health.avg_ttr_days IS 'Mean ttr_days of resolved episodes; NULL when none resolved.';

@@ -25,7 +25,7 @@ def test_every_alert_file_says_what_fires_it():
         assert text.rstrip().endswith(";") and text.count(";") == 1, path.name
 
 
-# -- the original guide's two alerts ------------------------------------------
+# -- DevDiag's two alerts ------------------------------------------
 
 def test_high_problem_rate_fires_above_100_problem_reports_today(db, alert, add_runs):
     """101 problem reports today fire for that tenant only; 100 do not."""

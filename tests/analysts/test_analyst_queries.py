@@ -75,7 +75,7 @@ def test_problem_overview_without_tenant_covers_every_tenant(pg, scenario_db):
 
 
 def test_fix_effectiveness_ranks_fixes_of_problems_reported_in_the_window(pg, scenario_db):
-    """Fixes are ranked by successes within tenant and problem, with the guide's confidence tiers."""
+    """Fixes are ranked by successes within tenant and problem, with Tableau's confidence tiers."""
     rows = psql_rows(pg.dsn(scenario_db), "310_fix_effectiveness.sql", "tenant=acme", *WINDOW)
     assert pick(rows, "problem_code", "runs_in_window", "fix_code", "rank", "successes", "avg_confidence",
                 "confidence_tier") == [

@@ -1,4 +1,4 @@
-"""The contract of issue 2 that writers, Tableau and psql users rely on."""
+"""The contract that writers, Tableau and psql users rely on."""
 
 from __future__ import annotations
 

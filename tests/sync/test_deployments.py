@@ -43,8 +43,8 @@ def test_env_example_names_every_setting_the_cron_line_needs():
     assert not re.search(r"://[^@/]+:[^@]+@", env["PG_DSN"]), "password inlined in the DSN"
 
 
-def test_github_workflow_is_the_guides_schedule_with_secrets_referenced():
-    """The workflow keeps the guide's schedule and secrets, installs this project, runs the real command."""
+def test_github_workflow_keeps_its_schedule_with_secrets_referenced():
+    """The workflow keeps the workflow's schedule and secrets, installs this project, runs the real command."""
     wf = yaml.safe_load((DEPLOY / "sync-analytics.yml").read_text())
     triggers = wf[True] if True in wf else wf["on"]  # YAML 1.1 reads the key `on` as true
     assert triggers["schedule"] == [{"cron": "0 */6 * * *"}] and "workflow_dispatch" in triggers

@@ -1,5 +1,5 @@
 -- Runs per UTC day, tenant and problem code that reported the problem. Unlike
--- the guide's example, a run listing a code twice counts once (DISTINCT per
+-- a plain count of array elements, a run listing a code twice counts once (DISTINCT per
 -- run), as devdiag.v_problem_counts does.
 WITH run_problems AS (
     SELECT DISTINCT

@@ -1,5 +1,5 @@
 -- Every run ingested and not purged, live or archived (archiving never changes
--- an analytics result), with its UTC day: the guide's date_trunc('day', ts)
+-- an analytics result), with its UTC day: a plain date_trunc('day', ts)
 -- followed the session TimeZone, which is wrong for a timestamptz.
 SELECT
     r.id AS run_id,

@@ -67,7 +67,7 @@ def test_top_problems_lists_the_most_reported_problem_first(pg, sample_db):
 
 
 def test_high_problem_rate_alert_fires_only_above_100_today(pg, fresh_db):
-    """The guide's high-problem-rate alert returns a tenant only past 100 problem runs today."""
+    """The high-problem-rate alert returns a tenant only past 100 problem runs today."""
     dsn = pg.dsn(fresh_db)
     alert = ROOT / "sql/queries/200_alert_high_problem_rate.sql"
     now = datetime.now(timezone.utc)
@@ -87,7 +87,7 @@ def test_high_problem_rate_alert_fires_only_above_100_today(pg, fresh_db):
 
 
 def test_low_fix_success_alert_fires_on_low_confidence_with_support(pg, fresh_db):
-    """The guide's low-fix-success alert needs confidence < 0.5 and more than 10 successes."""
+    """The low-fix-success alert needs confidence < 0.5 and more than 10 successes."""
     dsn = pg.dsn(fresh_db)
     with psycopg.connect(dsn) as conn:
         conn.execute(
