@@ -107,8 +107,13 @@ def main(argv=None) -> int:
     cluster = LocalCluster.default()
     dsn = cluster.ensure_running()
     print(f"local PostgreSQL: {psql_uri(dsn)}")
-    with Migrator(dsn) as m:
-        m.apply()
+    try:
+        with Migrator(dsn) as m:
+            m.apply()
+    except DevdiagError as exc:
+        # The demo's cluster is the project's own scratch warehouse: say how to start afresh.
+        raise DevdiagError(f"{exc}\n(the local PostgreSQL in .devdiag/ holds an older warehouse: make db-destroy "
+                           "deletes it, then make demo builds a new one)") from None
     tenant = load_sample(dsn, args.runs, args.tenants, args.days, args.seed)
     scheduled = prepare_cluster(cluster)
     failures = run_queries(psql_binary(cluster), dsn, tenant)

@@ -92,6 +92,16 @@ VIEW_QUERIES: dict[str, str] = {
         FROM devdiag.v_tenant_health
         ORDER BY tenant COLLATE "C"
     """,
+    "v_tenant_daily": """
+        SELECT day, tenant, runs, problem_runs, targets, episodes_resolved, ttr_days_resolved
+        FROM devdiag.v_tenant_daily
+        ORDER BY day, tenant COLLATE "C"
+    """,
+    "v_episode_days": """
+        SELECT tenant, problem_code, first_seen_day, first_zero_day, is_open, ttr_days, episodes, recurrences
+        FROM devdiag.v_episode_days
+        ORDER BY tenant COLLATE "C", problem_code COLLATE "C", first_seen_day, first_zero_day NULLS LAST
+    """,
 }
 
 RUN_COLUMNS = {"ts", "tenant", "target_hash", "env_fp", "preset", "problems", "archived"}

@@ -1,2 +1,0 @@
--- Why: v_problem_counts reads it (security_invoker: the reader's own rows only, by the tenant policies).
-GRANT SELECT ON devdiag_rollup.rollup_problem_day TO devdiag_reader, devdiag_analyst;
