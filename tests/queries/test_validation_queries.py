@@ -51,6 +51,23 @@ def test_query_files_say_what_they_answer():
         assert path.read_text().startswith("-- Answers"), path.name
 
 
+@pytest.mark.parametrize("tenant", ["", "acme"])
+def test_recent_activity_lists_the_20_newest_runs_of_the_day_as_the_view_formats_them(pg, sample_db, tenant):
+    """130 picks its 20 runs from the run table's keys, then takes their formatting from v_recent_activity:
+    the same rows as a plain read of the view."""
+    res = psql(pg.dsn(sample_db), ROOT / "sql/queries/130_recent_activity_24h.sql", f"tenant={tenant}")
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(pg.dsn(sample_db)) as conn:
+        expected = conn.execute(
+            "SELECT ra.tenant, ra.ts::text, coalesce(ra.preset, ''), ra.problem_count::text, ra.problems "
+            "FROM devdiag.v_recent_activity AS ra "
+            "WHERE ra.ts > now() - interval '24 hours' AND (%(t)s = '' OR ra.tenant = %(t)s) "
+            "ORDER BY ra.ts DESC, ra.run_id DESC LIMIT 20", {"t": tenant}).fetchall()
+    got = [tuple(ln.split("|")) for ln in res.stdout.splitlines() if ln]
+    assert len(expected) == 20
+    assert got == [tuple(r) for r in expected]
+
+
 def test_top_problems_lists_the_most_reported_problem_first(pg, sample_db):
     """The top-10 query ranks tenant and problem pairs by runs in the last 30 days, largest first."""
     res = psql(pg.dsn(sample_db), ROOT / "sql/queries/100_top_problems_30d.sql")
