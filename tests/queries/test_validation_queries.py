@@ -53,8 +53,8 @@ def test_query_files_say_what_they_answer():
 
 @pytest.mark.parametrize("tenant", ["", "acme"])
 def test_recent_activity_lists_the_20_newest_runs_of_the_day_as_the_view_formats_them(pg, sample_db, tenant):
-    """130 picks its 20 runs from the run table's keys, then takes their formatting from v_recent_activity:
-    the same rows as a plain read of the view."""
+    """130 lists the 20 newest runs of the past 24 hours, newest first, with the problems v_recent_activity
+    formats, for every tenant the login reads or for the one -v tenant names."""
     res = psql(pg.dsn(sample_db), ROOT / "sql/queries/130_recent_activity_24h.sql", f"tenant={tenant}")
     assert res.returncode == 0, res.stderr
     with psycopg.connect(pg.dsn(sample_db)) as conn:
