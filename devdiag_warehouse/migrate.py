@@ -59,7 +59,7 @@ BASELINE = "0001_baseline"
 PRE_BASELINE_LAST = "0088_move_rollups_to_their_own_schema"
 #: the git tag of the last commit that carries the unreleased steps
 PRE_BASELINE_TAG = "pre-baseline"
-BASELINE_CATALOG = ROOT / "migrations" / f"{BASELINE}.catalog"
+BASELINE_CATALOG = MIGRATIONS_DIR / f"{BASELINE}.catalog"
 BASELINE_CATALOG_SQL = ROOT / "sql" / "migrate" / "baseline_catalog.sql"
 #: seconds a migrate run waits for another one (DEVDIAG_MIGRATE_LOCK_WAIT or --lock-wait)
 DEFAULT_LOCK_WAIT = 600.0
@@ -425,7 +425,6 @@ class Migrator:
                     conn.execute("RESET ROLE")
                 conn.execute(f"DELETE FROM {META_SCHEMA}.repeatable_state")
 
-    # -- commands ------------------------------------------------------------
     # -- the baseline ------------------------------------------------------
     def unreleased_steps(self, migrations) -> list[str]:
         """Steps yoyo recorded that are not in migrations/: the unreleased chain the baseline folds."""
@@ -478,6 +477,7 @@ class Migrator:
         self.say(f"adopted: the schema built by {len(old)} unreleased steps is what {BASELINE} builds; "
                  f"{BASELINE} is recorded as applied in their place")
 
+    # -- commands ------------------------------------------------------------
     def apply(self) -> int:
         backend = self.backend()
         migrations = self.migrations()

@@ -59,26 +59,14 @@ END;
 $$;
 
 COMMENT ON FUNCTION devdiag.rollup_recompute_fix_totals(text[], text[], text[]) IS
-'Recomputes rollup_fix_total for the given (tenant, problem, fix) groups from fix_outcome; called by the rollup triggers.';
+'Recomputes rollup_fix_total for the given (tenant, problem, fix) groups from fix_outcome; the fold of fix_totals.';
 
 -- Why: a fix group (tenant, problem, fix) is recomputed from fix_outcome
--- whenever one of its rows was written (devdiag.rollup_recompute_fix_totals,
--- above), so upserts that overwrite confidence or move ts stay exact.
-CREATE OR REPLACE FUNCTION devdiag.fold_fix_totals(
-    p_tenant text[],
-    p_problem text[],
-    p_fix text[]
-)
-RETURNS void
-LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT devdiag.rollup_recompute_fix_totals(p_tenant, p_problem, p_fix);
-$$;
-
-COMMENT ON FUNCTION devdiag.fold_fix_totals(text[], text[], text[]) IS
-'Rollup fold fix_totals: recomputes rollup_fix_total for the (tenant, problem, fix) groups written.';
+-- whenever one of its rows was written, so upserts that overwrite confidence
+-- or move ts stay exact: devdiag.rollup_recompute_fix_totals (above) is the
+-- fold. (An earlier forward-only wrapper of it goes.)
+DROP FUNCTION IF EXISTS devdiag.fold_fix_totals(text[], text[], text[]);
 
 SELECT devdiag.rollup_register(
-    'fix_totals', 300, 'fix_outcome', 'devdiag.fold_fix_totals', 'rollup_fix_total'
+    'fix_totals', 300, 'fix_outcome', 'devdiag.rollup_recompute_fix_totals', 'rollup_fix_total'
 );
