@@ -121,8 +121,12 @@ class LocalCluster:
             return cls(Path(st["datadir"]), Path(st["bindir"]), st["port"], Path(st["sockdir"]))
         bindir = find_bindir()
         base = cls.base_dir("project")
-        # As root the data lives under /tmp and can outlive .devdiag/ (a fresh
-        # clone at the same path): adopt that cluster's port instead of a new one.
+        if STATE_DIR.resolve() not in base.resolve().parents and (base / "data").exists():
+            # As root the data lives under /tmp, outside .devdiag/, and outlives a
+            # checkout deleted at this path. Its .devdiag/ is gone, so its cluster
+            # goes too, as it would have without root.
+            cls.remove_leftover(base, bindir)
+            base = cls.base_dir("project")
         port = configured_port(base / "data") or free_port()
         cluster = cls(base / "data", bindir, port, base)
         cluster.tcp = True
@@ -132,6 +136,19 @@ class LocalCluster:
             "port": port, "sockdir": str(base),
         }, indent=2) + "\n")
         return cluster
+
+    @classmethod
+    def remove_leftover(cls, base: Path, bindir: Path) -> None:
+        """Stop and delete a cluster that no ``.devdiag/local.json`` names any more."""
+        leftover = cls(base / "data", bindir, configured_port(base / "data") or 0, base)
+        if leftover.running():
+            res = leftover._run([bindir / "pg_ctl", "stop", "-m", "immediate", "-w", "-D", leftover.datadir],
+                                check=False)
+            if res.returncode != 0 and leftover.running():
+                raise DevdiagError(f"a local PostgreSQL left by an earlier checkout runs from {base} and "
+                                   f"does not stop: {(res.stderr or res.stdout).strip()}")
+        shutil.rmtree(base)
+        print(f"deleted the local PostgreSQL an earlier checkout at this path left in {base}", file=sys.stderr)
 
     @staticmethod
     def base_dir(label: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import psycopg
 import pytest
@@ -21,6 +22,19 @@ def env_for(tmp_path, **extra) -> dict:
            "DEVDIAG_CONFIG": str(tmp_path / "absent.yaml")}
     env.pop("DEVDIAG_DSN", None)
     return {**env, **extra}
+
+
+def process_alive(pid: int, within: float) -> bool:
+    """Whether the process still exists after ``within`` seconds (a postmaster exits just after its pid file)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.1)
 
 
 def destroy(env) -> None:
@@ -69,3 +83,37 @@ def test_demo_serves_tcp_clients_and_says_what_it_ran(tmp_path):
         assert f"port={port}" in uri
     finally:
         destroy(env_for(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_fresh_checkout_at_the_same_path_starts_a_fresh_cluster(tmp_path):
+    """Deleting the checkout (its .devdiag/) deletes its warehouse; as root, where the data lives under
+    /tmp, the next command at that path removes the leftover instead of adopting what it holds."""
+    import shutil
+
+    env = env_for(tmp_path)
+    try:
+        res = subprocess.run([*command("localdb"), "up"], env=env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        datadir = json.loads((tmp_path / "state" / "local.json").read_text())["datadir"]
+        old_pid = int(open(os.path.join(datadir, "postmaster.pid")).readline())
+        uri = subprocess.run([*command("localdb"), "dsn"], env=env, capture_output=True, text=True,
+                             timeout=60).stdout.strip()
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute("CREATE TABLE left_by_the_old_checkout (x int)")
+        if os.geteuid() != 0:
+            # without root the data is inside .devdiag/: stop the server before deleting its folder
+            subprocess.run([*command("localdb"), "down"], env=env, capture_output=True, timeout=120, check=True)
+        shutil.rmtree(tmp_path / "state")
+
+        res = subprocess.run([*command("localdb"), "up"], env=env, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        if os.geteuid() == 0:
+            assert "deleted the local PostgreSQL an earlier checkout at this path left" in res.stderr
+            assert not process_alive(old_pid, within=10), "the leftover server still runs"
+        uri = subprocess.run([*command("localdb"), "dsn"], env=env, capture_output=True, text=True,
+                             timeout=60).stdout.strip()
+        with psycopg.connect(uri) as conn:
+            assert conn.execute("SELECT to_regclass('left_by_the_old_checkout')").fetchone()[0] is None
+    finally:
+        destroy(env)
