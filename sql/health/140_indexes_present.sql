@@ -10,8 +10,7 @@ WITH wanted AS (
         w.serves
     FROM (
         VALUES
-        ('devdiag.diag_run', ARRAY['tenant', 'ts'], 'recent activity and per-day scans of a tenant'),
-        ('devdiag.diag_run', ARRAY['tenant', 'target_hash'], 'time to remediation'),
+        ('devdiag.diag_run', ARRAY['tenant', 'target_hash'], 'time to remediation (the episode replay)'),
         ('devdiag.diag_run_archive', ARRAY['tenant', 'target_hash'], 'time to remediation over archived runs (late runs)'),
         ('devdiag_rollup.rollup_ttr_episode', ARRAY['tenant', 'problem_code', 'started_at'], 'oldest open start in sql/queries/330'),
         ('devdiag.fix_outcome', ARRAY['tenant'], 'fix outcomes per tenant')

@@ -79,12 +79,12 @@ def test_views_present_names_a_missing_contract_view(db):
     assert failed == ["devdiag.v_tenant_health"]
 
 
-def test_indexes_present_fails_without_the_tenant_ts_index(db):
-    """Without diag_run's (tenant, ts) index, that requirement fails; the others stay ok."""
+def test_indexes_present_fails_without_the_target_index(db):
+    """Without diag_run's (tenant, target_hash, ts, id) index, that requirement fails; the others stay ok."""
     assert set(statuses(db, "indexes_present")) == {"ok"}
-    db.execute("DROP INDEX devdiag.diag_run_tenant_ts_idx")
+    db.execute("DROP INDEX devdiag.diag_run_tenant_target_ts_idx")
     failed = [r["subject"] for r in check(db, "indexes_present") if r["status"] == "fail"]
-    assert failed == ["devdiag.diag_run (tenant, ts)"]
+    assert failed == ["devdiag.diag_run (tenant, target_hash)"]
 
 
 def test_indexes_present_fails_without_the_archive_target_index(db):

@@ -18,6 +18,11 @@ UNRELEASED = ["0001_create_devdiag_schema", "0002_create_diag_run", "0050_add_ru
               migrate_mod.PRE_BASELINE_LAST]
 
 
+def released_steps() -> list[str]:
+    return sorted(p.name.removesuffix(".sql") for p in migrate_mod.MIGRATIONS_DIR.glob("*.sql")
+                  if not p.name.endswith(".rollback.sql"))
+
+
 def run(dsn: str, command: str = "apply") -> str:
     out = io.StringIO()
     with Migrator(dsn, out=out) as m:
@@ -36,8 +41,22 @@ def records(conn) -> list[str]:
         f"SELECT migration_id FROM {migrate_mod.META_SCHEMA}._yoyo_migration ORDER BY 1").fetchall()]
 
 
+def back_to_the_baseline(conn) -> None:
+    """Undo the released steps after the baseline (their rollback files, newest first) and their records."""
+    meta = migrate_mod.META_SCHEMA
+    for path in sorted(migrate_mod.MIGRATIONS_DIR.glob("*.rollback.sql"), reverse=True):
+        step = path.name.removesuffix(".rollback.sql")
+        if step <= migrate_mod.BASELINE:
+            continue
+        conn.execute(path.read_text())
+        conn.execute(f"DELETE FROM {meta}._yoyo_migration WHERE migration_id = %s", (step,))
+        conn.execute(f"DELETE FROM {meta}.migration_checksum WHERE migration_id = %s", (step,))
+    conn.commit()
+
+
 def as_built_by_unreleased_steps(conn, steps: list[str]) -> None:
-    """yoyo's books as the unreleased chain left them: its steps recorded, the baseline not."""
+    """yoyo's books as the unreleased chain left them: its steps recorded, the baseline not, nothing after it."""
+    back_to_the_baseline(conn)
     meta = migrate_mod.META_SCHEMA
     conn.execute(f"DELETE FROM {meta}._yoyo_migration WHERE migration_id = %s", (migrate_mod.BASELINE,))
     conn.execute(f"DELETE FROM {meta}.migration_checksum WHERE migration_id = %s", (migrate_mod.BASELINE,))
@@ -53,6 +72,7 @@ def test_the_baseline_builds_the_catalog_the_unreleased_steps_left(pg, fresh_db)
     """What the one step builds equals, line for line, what the unreleased steps built (the catalog file)."""
     expected = migrate_mod.BASELINE_CATALOG.read_text().splitlines()
     with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        back_to_the_baseline(conn)
         found = catalog(conn)
     assert len(expected) > 300
     assert [f"- {x}" for x in expected if x not in found] + [f"+ {x}" for x in found if x not in expected] == []
@@ -70,13 +90,15 @@ def test_a_database_at_the_last_unreleased_step_is_adopted_keeping_its_rows(pg, 
     assert "make migrate adopts them" in run(dsn, "status")
     out = run(dsn)
     assert f"adopted: the schema built by {len(UNRELEASED)} unreleased steps" in out
-    assert "applying" not in out
+    later = [s for s in released_steps() if s > migrate_mod.BASELINE]
+    assert [ln.split()[1] for ln in out.splitlines() if ln.startswith("applying ")] == later
     with psycopg.connect(dsn) as conn:
-        assert records(conn) == [migrate_mod.BASELINE]
+        assert records(conn) == [migrate_mod.BASELINE, *later]
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone() == (1,)
     again = run(dsn)
     assert "adopted" not in again and "no pending migrations" in again
-    assert run(dsn, "status").splitlines()[-1] == "summary: 1 applied, 0 pending, 0 edited after apply"
+    assert run(dsn, "status").splitlines()[-1] == (
+        f"summary: {1 + len(later)} applied, 0 pending, 0 edited after apply")
 
 
 def test_a_database_whose_schema_differs_is_refused_naming_the_difference(pg, fresh_db):
