@@ -229,7 +229,9 @@ class RunChecker:
             return value
         raise Reject(f"unknown preset {describe(value)!r}")
 
-    def check(self, rows: list[tuple], good_ids: list, lines: list, rejects: list) -> None:
+    def check(self, rows: list[tuple], good_ids: list, lines: list, rejects: list, days: set | None = None) -> None:
+        """Checks rows: the good ones go to ``good_ids`` and ``lines`` (COPY text) and their UTC days
+        (days since 1970-01-01) to ``days``; the others to ``rejects`` with the reason."""
         cached = self._cached
         tenants, targets, envs, problems, evidence = (self.tenants, self.targets, self.envs,
                                                       self.problems, self.evidence)
@@ -257,6 +259,8 @@ class RunChecker:
                 continue
             good_ids.append(sid)
             lines.append(line)
+            if days is not None:
+                days.add(ts // 86400)
 
 
 def tenant_field(value) -> str:

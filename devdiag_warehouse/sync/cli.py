@@ -16,10 +16,11 @@ import traceback
 from ..config import (
     DevdiagError,
     add_dsn_option,
+    mask_secrets,
 )
-from .base import EXIT_BUG, EXIT_BUSY, EXIT_CONFIG, EXIT_OK, EXIT_REJECTED, BusyError
+from .base import EXIT_BUG, EXIT_BUSY, EXIT_CONFIG, EXIT_OK, EXIT_REJECTED, TS_MIN, BusyError
 from .checks import Privacy, RunChecker
-from .land import Batch, Counts, Warehouse
+from .land import Batch, Counts, Refresher, Warehouse
 from .settings import Settings, resolve_settings
 from .store import Store, describe
 
@@ -54,7 +55,7 @@ class Producer(threading.Thread):
                     break
                 batch = Batch(lo=rows[0][0], hi=rows[-1][0], n_rows=len(rows))
                 lines: list[str] = []
-                self.checker.check(rows, batch.good_ids, lines, batch.rejects)
+                self.checker.check(rows, batch.good_ids, lines, batch.rejects, batch.days)
                 if lines:
                     lines.append("")
                     batch.data = "\n".join(lines).encode("utf-8", "surrogatepass")
@@ -136,6 +137,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
     started = time.monotonic()
     store = Store(cfg.sqlite_path, cfg.busy_timeout)
     wh = Warehouse(cfg.dsn)
+    refresher = None
     try:
         wh.check_migrated()
         wh.session_setup()
@@ -169,8 +171,17 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
         bar = progress_bar(total, cfg.progress)
         counts = Counts()
         checker = RunChecker(privacy, wh.row_limits(), wh.newest_allowed_ts())
+        # From the second batch on, the batches already landed are folded beside the next one. A
+        # partition is attached only while no fold runs, so the days' partitions are made first.
+        refresher = None if cfg.dry_run else Refresher(cfg.dsn, REFRESH_LOCK_WAIT_S)
+        days_ready: set = set()
+        if refresher is not None:
+            days_ready = store.run_days_after(after, TS_MIN, checker.ts_max)
+            if days_ready:
+                retrying(wh, lambda: wh.ensure_days(days_ready))
         producer = Producer(store, checker, after, cfg.batch_rows)
         producer.start()
+        unfolded = 0
         try:
             while True:
                 item = producer.out.get()
@@ -183,9 +194,24 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
                     counts.runs_rejected += len(item.rejects)
                     counts.runs_landed += len(item.good_ids)
                 else:
+                    new_days = item.days - days_ready
+                    if new_days:
+                        # attaching a partition waits for readers of the run tables: none while it runs
+                        if refresher.is_alive():
+                            refresher.wait_idle()
+                        retrying(wh, lambda: wh.ensure_days(new_days))
+                        days_ready |= new_days
+                    if unfolded:
+                        if not refresher.is_alive() and refresher.error is None:
+                            refresher.start()
+                        refresher.nudge()
+                    landed = counts.runs_landed
                     retrying(wh, lambda: wh.land_runs(item, source, privacy, counts))
+                    unfolded += counts.runs_landed - landed
                 if bar is not None:
                     bar.update(item.n_rows)
+            if refresher is not None and refresher.is_alive():
+                refresher.nudge()  # the last batch, while the fix outcomes land
         finally:
             producer.stop.set()
             producer.join(timeout=5)
@@ -193,6 +219,8 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
                 bar.close()
         retrying(wh, lambda: wh.land_fixes(store, source, privacy, counts, cfg.batch_rows,
                                            apply=not cfg.dry_run))
+        if refresher is not None and refresher.is_alive():
+            refresher.finish()
         if not cfg.dry_run and retrying(wh, lambda: wh.refresh_rollups(REFRESH_LOCK_WAIT_S)) is None:
             print(f"sync source '{name}': the rollups were not refreshed (other writers held the run tables "
                   f"for {REFRESH_LOCK_WAIT_S:.0f} s); the minute job or CALL devdiag.refresh_rollups() folds them",
@@ -208,8 +236,14 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
             raise DevdiagError(f"lost the warehouse connection: {first}") from None
         raise DevdiagError(f"the warehouse failed the sync: {first}") from None
     finally:
+        if refresher is not None:
+            refresher.abandon()
         wh.close()
         store.close()
+    if refresher is not None and refresher.error is not None and not cfg.quiet:
+        why = (str(refresher.error).strip().splitlines() or [type(refresher.error).__name__])[0]
+        print(f"sync source '{name}': a fold beside the landing failed ({mask_secrets(why, cfg.dsn)}); "
+              "the closing refresh folded its runs", file=out)
     elapsed = time.monotonic() - started
     print(summary(cfg, name, counts, source, elapsed), file=out)
     if cfg.dry_run:

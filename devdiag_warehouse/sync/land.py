@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from ..config import (
     ROOT,
@@ -42,6 +43,8 @@ STAGE_DDL = tuple(statement(n) for n in ("stage_run", "stage_reject", "stage_fix
 INSERT_NEW_RUNS = statement("insert_new_runs")
 INSERT_RUNS_NOT_ARCHIVED = statement("insert_runs_not_archived")
 ENSURE_DAYS = statement("ensure_days")
+ENSURE_RUN_DAYS = statement("ensure_run_days")
+REFRESH_ROLLUPS = statement("refresh_rollups")
 STAGED_RUN_AS_JSON = statement("staged_run_as_json")
 LAND_REJECTS = statement("land_rejects")
 ADVANCE_WATERMARK = statement("advance_watermark")
@@ -115,6 +118,7 @@ class Batch:
     good_ids: list = field(default_factory=list)
     data: bytes = b""
     rejects: list = field(default_factory=list)  # (sqlite_id, row, reason)
+    days: set = field(default_factory=set)  # UTC days of the good rows, as days since 1970-01-01
 
 
 class Warehouse:
@@ -369,10 +373,16 @@ class Warehouse:
         return (self._apply_pairs(source_id, seen_at, lo, mid, rejects)
                 + self._apply_pairs(source_id, seen_at, mid + 1, hi, rejects))
 
+    def ensure_days(self, days) -> None:
+        """Partitions for these UTC days (days since 1970-01-01), in a transaction of their own."""
+        epoch = date(1970, 1, 1)
+        with self.conn.transaction():
+            self.conn.execute(ENSURE_RUN_DAYS, {"days": [epoch + timedelta(days=int(d)) for d in sorted(days)]})
+
     def refresh_rollups(self, lock_wait_s: float) -> int | None:
         """Fold what was written (by this sync and any other writer) into the rollups; None when writers
         held the run tables longer than lock_wait_s (the minute job folds it then)."""
-        row = self.conn.execute(statement("refresh_rollups"), {"lock_wait_s": lock_wait_s}).fetchone()
+        row = self.conn.execute(REFRESH_ROLLUPS, {"lock_wait_s": lock_wait_s}).fetchone()
         self.conn.commit()
         return row[0]
 
@@ -383,6 +393,78 @@ class Warehouse:
                     conn.close()
             except Exception:  # noqa: BLE001 - closing a broken connection is best effort
                 pass
+
+
+class Refresher(threading.Thread):
+    """Folds the batches already landed on a connection of its own while the sync lands the next one.
+
+    The warehouse lands a batch on one server process; the fold of the batches
+    before it runs on another, so a long sync keeps two cores busy and its
+    closing refresh finds little left. Each pass is an ordinary
+    ``devdiag.refresh_rollups()``: it folds what is committed, under the same
+    locks as the minute job, so what it leaves undone (it failed, or writers
+    held the tables) the closing refresh does.
+    """
+
+    def __init__(self, dsn: str, lock_wait_s: float):
+        super().__init__(name="rollup-refresher", daemon=True)
+        self.dsn, self.lock_wait_s = dsn, lock_wait_s
+        self.cond = threading.Condition()
+        self.wanted = False
+        self.busy = False
+        self.closing = False
+        self.passes = 0
+        self.error: BaseException | None = None
+
+    def nudge(self) -> None:
+        """Ask for a pass (one pass covers every nudge made before it starts)."""
+        with self.cond:
+            self.wanted = True
+            self.cond.notify_all()
+
+    def wait_idle(self) -> None:
+        """Until no pass is running or asked for: the run tables' partitions can then be attached."""
+        with self.cond:
+            self.cond.wait_for(lambda: not (self.busy or self.wanted) or not self.is_alive())
+
+    def finish(self) -> None:
+        """Let a pass asked for run to its end, then stop."""
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+        self.join()
+
+    def abandon(self) -> None:
+        """Stop without a pass asked for; a pass running ends on its own (its work is committed whole)."""
+        with self.cond:
+            self.closing, self.wanted = True, False
+            self.cond.notify_all()
+
+    def run(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.dsn, application_name="devdiag-sync-refresh", autocommit=True) as conn:
+                conn.execute("SET lock_timeout = '60s'")
+                while True:
+                    with self.cond:
+                        self.cond.wait_for(lambda: self.wanted or self.closing)
+                        if not self.wanted:
+                            return
+                        self.wanted, self.busy = False, True
+                    try:
+                        conn.execute(REFRESH_ROLLUPS, {"lock_wait_s": self.lock_wait_s})
+                        self.passes += 1
+                    finally:
+                        with self.cond:
+                            self.busy = False
+                            self.cond.notify_all()
+        except BaseException as exc:  # noqa: BLE001 - reported by the sync; its closing refresh redoes the work
+            self.error = exc
+        finally:
+            with self.cond:
+                self.busy = self.wanted = False
+                self.cond.notify_all()
 
 
 def describe_tenant(value) -> str:

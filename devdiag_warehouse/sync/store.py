@@ -83,6 +83,19 @@ class Store:
         return self._page("SELECT id, ts, tenant, target_hash, env_fp, problems, evidence, preset FROM diag_run "
                           "WHERE id > ? ORDER BY id LIMIT ?", after, limit)
 
+    def run_days_after(self, after: int, ts_min: float, ts_max: float) -> set:
+        """The UTC days (days since 1970-01-01) of the runs after an id whose ts is a number in range.
+
+        A day whose runs are all rejected later is among them: it gets an empty partition.
+        """
+        days = {d for (d,) in self.fetch(
+            "SELECT DISTINCT CAST(ts / 86400 AS INTEGER) FROM diag_run "
+            "WHERE id > ? AND typeof(ts) IN ('integer', 'real') AND ts >= 0 AND ts <= ?", (after, ts_max))}
+        days.update(int(ts // 86400) for (ts,) in self.fetch(
+            "SELECT ts FROM diag_run WHERE id > ? AND typeof(ts) IN ('integer', 'real') AND ts < 0 AND ts >= ?",
+            (after, ts_min)))
+        return days
+
     def fix_outcomes(self, after: int, limit: int) -> list[tuple]:
         return self._page("SELECT id, ts, tenant, problem_code, fix_code, confidence, support, env_fp, notes "
                           "FROM fix_outcome WHERE id > ? ORDER BY id LIMIT ?", after, limit)

@@ -62,6 +62,9 @@ SET jit = off
 -- any of them (their bounds do), and the rows read are few.
 SET constraint_exclusion = off
 SET max_parallel_workers_per_gather = 0
+-- A session that refreshes again and again (the sync's fold beside its landing)
+-- plans each refresh for the partitions as they are now.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_hi bigint;

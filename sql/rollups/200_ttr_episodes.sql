@@ -110,6 +110,9 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 -- Partitions are pruned by their bounds; their CHECK constraints exclude nothing.
 SET constraint_exclusion = off
+-- Planned for each call: a plan cached while a day's partition was nearly empty
+-- probes every target through the tenant's time index once the day has filled.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     a_tenant text[];
@@ -223,6 +226,7 @@ BEGIN
             WHERE u.reports OR u.tk = ANY (coalesce(o_tk, '{}'::bigint []))
         )
         -- kind 0: episodes open just before t0, with what they had seen until then
+        -- (ordered as the target index is, like kind 1 below)
         SELECT
             a.tk, 0 AS kind, e.started_at AS ts, e.start_run_id AS id, e.preset, NULL::text[] AS codes,
             e.problem_code,
@@ -233,7 +237,7 @@ BEGIN
                         AND d.ts >= e.started_at AND d.ts < a.t0
                         AND (d.preset = 'full' OR d.preset IS NOT DISTINCT FROM e.preset)
                         AND d.problems ? e.problem_code
-                    ORDER BY d.ts DESC LIMIT 1
+                    ORDER BY d.ts DESC, d.id DESC LIMIT 1
                 ),
                 (
                     SELECT d.ts FROM devdiag.diag_run_archive AS d
@@ -241,7 +245,7 @@ BEGIN
                         AND d.ts >= e.started_at AND d.ts < a.t0
                         AND (d.preset = 'full' OR d.preset IS NOT DISTINCT FROM e.preset)
                         AND d.problems ? e.problem_code
-                    ORDER BY d.ts DESC LIMIT 1
+                    ORDER BY d.ts DESC, d.id DESC LIMIT 1
                 )
             ) END AS last_seen
         FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_sid)
@@ -257,12 +261,20 @@ BEGIN
             NULL, NULL
         FROM a
         CROSS JOIN LATERAL (
-            SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
-            WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+            -- In the target index's order, so no partition is read through the
+            -- tenant's time index (a day still filling looks empty to the planner).
+            (
+                SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
+                WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+                ORDER BY d.ts, d.id
+            )
             UNION ALL
-            SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
-            WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
-                AND a.t0 <= v_archive_max
+            (
+                SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
+                WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+                    AND a.t0 <= v_archive_max
+                ORDER BY d.ts, d.id
+            )
             OFFSET 0
         ) AS x
         ORDER BY 1, 2, 3, 4

@@ -430,3 +430,39 @@ def test_a_damaged_store_is_one_line_and_exit_2(store, warehouse, sync):
     res = sync(s, warehouse, "--quiet", rc=2)
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert f"SQLite store {s.path} is damaged" in res.stderr
+
+
+@pytest.mark.slow
+def test_a_long_sync_folds_beside_its_landing_and_the_rollups_are_exact(store, pg, fresh_db, warehouse, sync):
+    """Batches already landed are folded on a second connection while the next ones land; the rollups then
+    equal a rebuild from the raw runs, and every day's partition (one whose only run is rejected too) was
+    made before the landing began."""
+    import random
+
+    from tests.sync.sync_support import full_state
+
+    rng = random.Random(7)
+    s = store()
+    rows = [run_row(i, tenant=rng.choice(["acme", "globex"]), ts=T0 + 900 * i,
+                    problems=rng.sample(["CSP", "XFO", "CORS"], rng.randint(0, 2)),
+                    preset=rng.choice(["embed", "app", "full"]), target=digest(f"t{rng.randint(0, 30)}"))
+            for i in range(3000)]
+    s.add_runs(rows)
+    lonely_day = T0 + 900 * 3000 + 5 * 86400
+    s.add_raw_run(ts=lonely_day, tenant="", target_hash=digest("lonely"), problems="[]", evidence="{}")
+    dbname = fresh_db
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
+        su.execute(sql.SQL("ALTER DATABASE {} SET track_functions = 'pl'").format(sql.Identifier(dbname)))
+    res = sync(s, warehouse, "--quiet", "--batch-rows", "250", rc=1)  # the bad run is rejected
+    assert "a fold beside the landing failed" not in res.stdout
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
+        calls = su.execute("""SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
+                              WHERE schemaname = 'devdiag' AND funcname = 'refresh_rollups'""").fetchone()[0]
+        day = datetime.fromtimestamp(lonely_day, timezone.utc).strftime("%Y%m%d")
+        made = su.execute("SELECT to_regclass(%s) IS NOT NULL", (f"devdiag_part.diag_run_p{day}",)).fetchone()[0]
+    assert calls > 2, calls  # folds beside the landing, then the closing refresh
+    assert made
+    folded = full_state(warehouse)
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
+        su.execute("SELECT devdiag.rollup_rebuild()")
+    assert full_state(warehouse) == folded
