@@ -275,8 +275,7 @@ def dedicated_memory_settings() -> dict[str, str]:
     The benchmarks use it, so their figures describe a server set up the way a
     DBA would; the default 512MB is for a developer's cluster that shares the
     machine. At 10 million runs the raw table and its indexes are about 6 GB.
-    Measured: it did not make the 10-million-run ingest faster (7,900 runs/s
-    against 9,000 with 512MB, on a shared machine).
+    Measured: it did not make the 10-million-run ingest faster.
     """
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
