@@ -94,7 +94,7 @@ COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(text[], text[], timestamptz
 -- target and problem, only where no stored episode after t0 gives it).
 -- A set-based recursive CTE over episodes (islands of same-preset reports,
 -- chains of openers) was an order of magnitude slower than this loop, and the
--- reference function several times slower (PERFORMANCE.md keeps the figures).
+-- reference function several times slower.
 DROP FUNCTION IF EXISTS devdiag.rollup_recompute_episodes(text[], text[], timestamptz[]);
 
 CREATE OR REPLACE FUNCTION devdiag.rollup_recompute_episodes(
@@ -119,10 +119,6 @@ DECLARE
     a_from timestamptz[];
     a_reports boolean[];
     v_archive_max timestamptz;
-    v_min_t0 timestamptz;
-    v_parts bigint;
-    v_rows numeric;
-    v_scan boolean;
     r record;
     cur_tk bigint := 0;
     -- open episodes of the current target (code, preset, start, last seen, start id)
@@ -201,29 +197,6 @@ BEGIN
     -- (an upper bound from the archive's partitions, not a scan).
     v_archive_max := devdiag.run_ts_ceiling('devdiag.diag_run_archive');
 
-    -- The runs from each target's t0 on are read by one index probe per target
-    -- and day partition, or, when that is more work, by one scan of the days
-    -- from the earliest t0 on joined to the targets (a backfill, a sync's pass
-    -- over thousands of targets). A probe costs about as much as reading three
-    -- runs; a partition's runs are estimated from its size, which is current
-    -- where statistics may not be. devdiag.replay_read ('probe' or 'scan')
-    -- fixes the choice, for tests.
-    SELECT min(u.t0) INTO v_min_t0 FROM unnest(a_from) AS u (t0);
-    SELECT count(*), coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0) / 300.0
-    INTO v_parts, v_rows
-    FROM pg_catalog.pg_inherits AS i
-    INNER JOIN pg_catalog.pg_class AS c ON i.inhrelid = c.oid
-    WHERE (
-        i.inhparent = 'devdiag.diag_run'::regclass
-        OR (i.inhparent = 'devdiag.diag_run_archive'::regclass AND v_min_t0 <= v_archive_max)
-    )
-    AND (right(c.relname, 8) !~ '^[0-9]{8}$' OR to_date(right(c.relname, 8), 'YYYYMMDD') >= devdiag.utc_day(v_min_t0));
-    v_scan := CASE current_setting('devdiag.replay_read', TRUE)
-        WHEN 'scan' THEN TRUE
-        WHEN 'probe' THEN FALSE
-        ELSE v_rows < cardinality(a_tenant)::numeric * v_parts * 3
-    END;
-
     -- The stored episodes not ended before t0: replaced below if they differ;
     -- those begun before t0 seed the replay. (OFFSET 0 keeps the planner on one
     -- index probe per target instead of sorting the whole table.)
@@ -250,45 +223,9 @@ BEGIN
             FROM unnest(a_tenant, a_target, a_from, a_reports) WITH ORDINALITY
                 AS u (tenant, target_hash, t0, reports, tk)
             WHERE u.reports OR u.tk = ANY (coalesce(o_tk, '{}'::bigint []))
-        ),
-        k1 AS (
-            -- read by one scan of the days from the earliest t0 on ...
-            SELECT a.tk, x.ts, x.id, x.preset, x.problems
-            FROM a
-            INNER JOIN (
-                SELECT d.tenant, d.target_hash, d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
-                WHERE d.ts >= v_min_t0
-                UNION ALL
-                SELECT d.tenant, d.target_hash, d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
-                WHERE d.ts >= v_min_t0 AND v_min_t0 <= v_archive_max
-            ) AS x ON a.tenant = x.tenant AND a.target_hash = x.target_hash AND x.ts >= a.t0
-            WHERE v_scan
-            UNION ALL
-            -- ... or by probes of each target's days
-            SELECT a.tk, x.ts, x.id, x.preset, x.problems
-            FROM a
-            CROSS JOIN LATERAL (
-                -- In the target index's order, so no partition is probed through
-                -- another index that leads with tenant (a day still filling looks
-                -- empty to the planner, and every index looks as cheap).
-                (
-                    SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
-                    WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
-                    ORDER BY d.ts, d.id
-                )
-                UNION ALL
-                (
-                    SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
-                    WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
-                        AND a.t0 <= v_archive_max
-                    ORDER BY d.ts, d.id
-                )
-                OFFSET 0
-            ) AS x
-            WHERE NOT v_scan
         )
         -- kind 0: episodes open just before t0, with what they had seen until then
-        -- (ordered as the target index is, as in k1 above)
+        -- (ordered as the target index is, like kind 1 below)
         SELECT
             a.tk, 0 AS kind, e.started_at AS ts, e.start_run_id AS id, e.preset, NULL::text[] AS codes,
             e.problem_code,
@@ -317,11 +254,29 @@ BEGIN
         UNION ALL
         -- kind 1: every run of the target from t0 on, live and archived
         SELECT
-            k1.tk, 1, k1.ts, k1.id, k1.preset,
-            CASE WHEN jsonb_array_length(k1.problems) = 0 THEN '{}'::text []
-                ELSE ARRAY(SELECT jsonb_array_elements_text(k1.problems)) END,
+            a.tk, 1, x.ts, x.id, x.preset,
+            CASE WHEN jsonb_array_length(x.problems) = 0 THEN '{}'::text []
+                ELSE ARRAY(SELECT jsonb_array_elements_text(x.problems)) END,
             NULL, NULL
-        FROM k1
+        FROM a
+        CROSS JOIN LATERAL (
+            -- In the target index's order, so no partition is probed through
+            -- another index that leads with tenant (a day still filling looks
+            -- empty to the planner, and every index looks as cheap).
+            (
+                SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
+                WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+                ORDER BY d.ts, d.id
+            )
+            UNION ALL
+            (
+                SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
+                WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
+                    AND a.t0 <= v_archive_max
+                ORDER BY d.ts, d.id
+            )
+            OFFSET 0
+        ) AS x
         ORDER BY 1, 2, 3, 4
     LOOP
         IF r.tk <> cur_tk THEN
