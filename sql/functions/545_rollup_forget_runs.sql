@@ -40,13 +40,24 @@ BEGIN
         'w.folded_through)', p_runs)
     INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
     IF c_tenant IS NOT NULL THEN
-        SELECT array_agg(t.tenant), array_agg(t.target_hash), array_agg(t.t0), array_agg(t.reports)
+        -- A target's runs changed or deleted since the last refresh are not
+        -- out of its stored episodes yet: its replay starts at the earliest of
+        -- them too, so no episode is seeded from runs that are gone (the next
+        -- refresh folds those changes and replays the target again).
+        SELECT
+            array_agg(t.tenant), array_agg(t.target_hash), array_agg(least(t.t0, q.t0)),
+            array_agg(t.reports OR q.t0 IS NOT NULL)
         INTO t_tenant, t_target, t_from, t_reports
         FROM (
             SELECT u.tenant, u.target_hash, min(u.ts) AS t0, bool_or(jsonb_array_length(u.problems) > 0) AS reports
             FROM unnest(c_tenant, c_target, c_ts, c_problems) AS u (tenant, target_hash, ts, problems)
             GROUP BY u.tenant, u.target_hash
-        ) AS t;
+        ) AS t
+        LEFT JOIN (
+            SELECT p.tenant, p.target_hash, min(p.ts) AS t0
+            FROM devdiag_rollup.rollup_run_change AS p
+            GROUP BY p.tenant, p.target_hash
+        ) AS q ON t.tenant = q.tenant AND t.target_hash = q.target_hash;
         PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
         PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
     END IF;

@@ -170,3 +170,25 @@ def test_a_refresh_in_batches_folds_the_same(pg, fresh_db, batch):
             insert(conn, tenant, 9, hours_ago=5 * (3 - i), problems='["XFO"]' if i else "[]")
         conn.execute("CALL devdiag.refresh_rollups(p_batch => %s)", (batch,))
         assert mismatches(conn, refresh=False) == {}
+
+
+def test_a_purge_after_an_unfolded_delete_of_an_episodes_first_run_stays_exact(pg, fresh_db):
+    """An episode's first run deleted from the archive (not folded yet), then the day of its later run purged:
+    the purge's replay must not seed the episode from the deleted run, and the next refresh is exact."""
+    day = (datetime.now(timezone.utc) - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
+    t = target("purge-after-delete")
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        owner.execute("""INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) VALUES
+                         (%s, 'acme', %s, '["CSP"]', 'embed'), (%s, 'acme', %s, '["CSP"]', 'embed')""",
+                      (day + timedelta(hours=1), t, day + timedelta(days=2, hours=1), t))
+        owner.execute("CALL devdiag.refresh_rollups()")
+        owner.execute("SELECT devdiag.archive_run_days(100, %s)", (day + timedelta(days=5),))
+        owner.commit()
+        owner.execute("DELETE FROM devdiag.diag_run_archive WHERE ts = %s", (day + timedelta(hours=1),))
+        owner.commit()
+        assert owner.execute("SELECT devdiag.purge_archive_day(%s)", ((day + timedelta(days=2)).date(),)).fetchone()[0] == 1
+        owner.commit()
+        assert mismatches(owner) == {}
+        assert owner.execute("SELECT count(*) FROM devdiag.v_problem_episodes WHERE target_hash = %s",
+                             (t,)).fetchone()[0] == 0
