@@ -2,7 +2,7 @@
 -- runs as if they had never been folded in. Runs at or below their tenant's
 -- watermark are in the rollups and leave them through the registry's folds
 -- with sign -1 (counts drop, episodes of their targets are replayed from the
--- runs that are left); runs above it were never folded and simply go. Called
+-- runs that are left); runs above it were never counted and leave no counts. Called
 -- after the partition is detached, so the replay reads the runs that are left,
 -- under the tenants' refresh locks so no refresh folds the day meanwhile.
 CREATE OR REPLACE FUNCTION devdiag.rollup_forget_runs(p_runs regclass)
@@ -39,28 +39,22 @@ BEGIN
         'WHERE o.ingest_id <= greatest((SELECT s.folded_through FROM devdiag_rollup.rollup_refresh_state AS s), '
         'w.folded_through)', p_runs)
     INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
-    IF c_tenant IS NOT NULL THEN
-        -- A target's runs changed or deleted since the last refresh are not
-        -- out of its stored episodes yet: its replay starts at the earliest of
-        -- them too, so no episode is seeded from runs that are gone (the next
-        -- refresh folds those changes and replays the target again).
-        SELECT
-            array_agg(t.tenant), array_agg(t.target_hash), array_agg(least(t.t0, q.t0)),
-            array_agg(t.reports OR q.t0 IS NOT NULL)
-        INTO t_tenant, t_target, t_from, t_reports
-        FROM (
-            SELECT u.tenant, u.target_hash, min(u.ts) AS t0, bool_or(jsonb_array_length(u.problems) > 0) AS reports
-            FROM unnest(c_tenant, c_target, c_ts, c_problems) AS u (tenant, target_hash, ts, problems)
-            GROUP BY u.tenant, u.target_hash
-        ) AS t
-        LEFT JOIN (
-            SELECT p.tenant, p.target_hash, min(p.ts) AS t0
-            FROM devdiag_rollup.rollup_run_change AS p
-            GROUP BY p.tenant, p.target_hash
-        ) AS q ON t.tenant = q.tenant AND t.target_hash = q.target_hash;
-        PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
-        PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
-    END IF;
+    -- Every target of the day is replayed, folded runs or not: a replay reads
+    -- the raw runs, so an earlier one may have taken in runs not folded yet.
+    -- A target's runs changed or deleted since the last refresh are not out
+    -- of its stored episodes yet: its replay starts at the earliest of them
+    -- too, so no episode is seeded from runs that are gone (the next refresh
+    -- folds those changes and replays the target again).
+    EXECUTE format(
+        'SELECT array_agg(t.tenant), array_agg(t.target_hash), array_agg(least(t.t0, q.t0)), '
+        'array_agg(t.reports OR q.t0 IS NOT NULL) '
+        'FROM (SELECT o.tenant, o.target_hash, min(o.ts) AS t0, bool_or(jsonb_array_length(o.problems) > 0) AS reports '
+        'FROM %s AS o GROUP BY o.tenant, o.target_hash) AS t '
+        'LEFT JOIN (SELECT p.tenant, p.target_hash, min(p.ts) AS t0 FROM devdiag_rollup.rollup_run_change AS p '
+        'GROUP BY p.tenant, p.target_hash) AS q ON t.tenant = q.tenant AND t.target_hash = q.target_hash', p_runs)
+    INTO t_tenant, t_target, t_from, t_reports;
+    PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
+    PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
     RETURN n;
 END;
 $$;
