@@ -181,7 +181,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
                 retrying(wh, lambda: wh.ensure_days(days_ready))
         producer = Producer(store, checker, after, cfg.batch_rows)
         producer.start()
-        unfolded = 0
+        landed_before = False  # a batch landed earlier in this sync, not folded yet
         try:
             while True:
                 item = producer.out.get()
@@ -201,13 +201,13 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
                             refresher.wait_idle()
                         retrying(wh, lambda: wh.ensure_days(new_days))
                         days_ready |= new_days
-                    if unfolded:
+                    if landed_before:
                         if not refresher.is_alive() and refresher.error is None:
                             refresher.start()
                         refresher.nudge()
                     landed = counts.runs_landed
                     retrying(wh, lambda: wh.land_runs(item, source, privacy, counts))
-                    unfolded += counts.runs_landed - landed
+                    landed_before = landed_before or counts.runs_landed > landed
                 if bar is not None:
                     bar.update(item.n_rows)
             if refresher is not None and refresher.is_alive():

@@ -413,7 +413,6 @@ class Refresher(threading.Thread):
         self.wanted = False
         self.busy = False
         self.closing = False
-        self.passes = 0
         self.error: BaseException | None = None
 
     def nudge(self) -> None:
@@ -454,7 +453,6 @@ class Refresher(threading.Thread):
                         self.wanted, self.busy = False, True
                     try:
                         conn.execute(REFRESH_ROLLUPS, {"lock_wait_s": self.lock_wait_s})
-                        self.passes += 1
                     finally:
                         with self.cond:
                             self.busy = False
