@@ -95,6 +95,14 @@ COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(text[], text[], timestamptz
 -- A set-based recursive CTE over episodes (islands of same-preset reports,
 -- chains of openers) was an order of magnitude slower than this loop, and the
 -- reference function several times slower.
+-- The runs from each target's t0 on are read by one index probe per target
+-- and day partition, or, when that is more work, by one scan of the days from
+-- the earliest t0 on, hash-joined to the targets (a backfill, a sync's pass
+-- over thousands of targets, where most probes would find a handful of runs
+-- or none). A probe costs about as much as reading four runs; a partition's
+-- runs are estimated from its size, which is current where statistics may not
+-- be. The session setting devdiag.replay_read ('probe' or 'scan') fixes the
+-- choice, for tests.
 DROP FUNCTION IF EXISTS devdiag.rollup_recompute_episodes(text[], text[], timestamptz[]);
 
 CREATE OR REPLACE FUNCTION devdiag.rollup_recompute_episodes(
@@ -112,6 +120,9 @@ SET constraint_exclusion = off
 -- Planned for each call: a plan cached while a day's partition was nearly empty
 -- probes every target through the tenant's time index once the day has filled.
 SET plan_cache_mode = force_custom_plan
+-- A scan of the days is joined to the targets by hashing the targets: a merge
+-- join would sort every run scanned by its text keys first.
+SET enable_mergejoin = off
 AS $$
 DECLARE
     a_tenant text[];
@@ -119,6 +130,11 @@ DECLARE
     a_from timestamptz[];
     a_reports boolean[];
     v_archive_max timestamptz;
+    v_min_t0 timestamptz;
+    v_tenants text[];
+    v_parts bigint;
+    v_rows numeric;
+    v_scan boolean;
     r record;
     cur_tk bigint := 0;
     -- open episodes of the current target (code, preset, start, last seen, start id)
@@ -197,6 +213,25 @@ BEGIN
     -- (an upper bound from the archive's partitions, not a scan).
     v_archive_max := devdiag.run_ts_ceiling('devdiag.diag_run_archive');
 
+    -- Probe each target's days, or scan the days once (see the header).
+    SELECT min(u.t0) INTO v_min_t0 FROM unnest(a_from) AS u (t0);
+    -- (the scan reads only these tenants' rows: a refresh of one tenant stays on its shard)
+    SELECT array_agg(DISTINCT u.tenant) INTO v_tenants FROM unnest(a_tenant) AS u (tenant);
+    SELECT count(*), coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0) / 300.0
+    INTO v_parts, v_rows
+    FROM pg_catalog.pg_inherits AS i
+    INNER JOIN pg_catalog.pg_class AS c ON i.inhrelid = c.oid
+    WHERE (
+        i.inhparent = 'devdiag.diag_run'::regclass
+        OR (i.inhparent = 'devdiag.diag_run_archive'::regclass AND v_min_t0 <= v_archive_max)
+    )
+    AND (right(c.relname, 8) !~ '^[0-9]{8}$' OR to_date(right(c.relname, 8), 'YYYYMMDD') >= devdiag.utc_day(v_min_t0));
+    v_scan := CASE current_setting('devdiag.replay_read', TRUE)
+        WHEN 'scan' THEN TRUE
+        WHEN 'probe' THEN FALSE
+        ELSE v_rows < cardinality(a_tenant)::numeric * v_parts * 4
+    END;
+
     -- The stored episodes not ended before t0: replaced below if they differ;
     -- those begun before t0 seed the replay. (OFFSET 0 keeps the planner on one
     -- index probe per target instead of sorting the whole table.)
@@ -254,28 +289,43 @@ BEGIN
         UNION ALL
         -- kind 1: every run of the target from t0 on, live and archived
         SELECT
-            a.tk, 1, x.ts, x.id, x.preset,
+            x.tk, 1, x.ts, x.id, x.preset,
             CASE WHEN jsonb_array_length(x.problems) = 0 THEN '{}'::text []
                 ELSE ARRAY(SELECT jsonb_array_elements_text(x.problems)) END,
             NULL, NULL
-        FROM a
-        CROSS JOIN LATERAL (
-            -- In the target index's order, so no partition is probed through
-            -- another index that leads with tenant (a day still filling looks
-            -- empty to the planner, and every index looks as cheap).
-            (
-                SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run AS d
-                WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
-                ORDER BY d.ts, d.id
-            )
+        FROM (
+            -- by one scan of the days from the earliest t0 on ...
+            SELECT a.tk, d.ts, d.id, d.preset, d.problems
+            FROM a
+            INNER JOIN (
+                SELECT dr.tenant, dr.target_hash, dr.ts, dr.id, dr.preset, dr.problems FROM devdiag.diag_run AS dr
+                WHERE v_scan AND dr.ts >= v_min_t0 AND dr.tenant = ANY (v_tenants)
+                UNION ALL
+                SELECT dr.tenant, dr.target_hash, dr.ts, dr.id, dr.preset, dr.problems FROM devdiag.diag_run_archive AS dr
+                WHERE v_scan AND dr.ts >= v_min_t0 AND v_min_t0 <= v_archive_max AND dr.tenant = ANY (v_tenants)
+            ) AS d ON a.tenant = d.tenant AND a.target_hash = d.target_hash AND d.ts >= a.t0
             UNION ALL
-            (
-                SELECT d.ts, d.id, d.preset, d.problems FROM devdiag.diag_run_archive AS d
-                WHERE d.tenant = a.tenant AND d.target_hash = a.target_hash AND d.ts >= a.t0
-                    AND a.t0 <= v_archive_max
-                ORDER BY d.ts, d.id
-            )
-            OFFSET 0
+            SELECT a.tk, d.ts, d.id, d.preset, d.problems
+            FROM a
+            CROSS JOIN LATERAL (
+                -- ... or by probes of each target's days, in the target index's
+                -- order, so no partition is probed through another index that
+                -- leads with tenant (a day still filling looks empty to the
+                -- planner, and every index looks as cheap).
+                (
+                    SELECT dr.ts, dr.id, dr.preset, dr.problems FROM devdiag.diag_run AS dr
+                    WHERE NOT v_scan AND dr.tenant = a.tenant AND dr.target_hash = a.target_hash AND dr.ts >= a.t0
+                    ORDER BY dr.ts, dr.id
+                )
+                UNION ALL
+                (
+                    SELECT dr.ts, dr.id, dr.preset, dr.problems FROM devdiag.diag_run_archive AS dr
+                    WHERE NOT v_scan AND dr.tenant = a.tenant AND dr.target_hash = a.target_hash AND dr.ts >= a.t0
+                        AND a.t0 <= v_archive_max
+                    ORDER BY dr.ts, dr.id
+                )
+                OFFSET 0
+            ) AS d
         ) AS x
         ORDER BY 1, 2, 3, 4
     LOOP

@@ -78,9 +78,12 @@ def test_a_refresh_never_skips_a_run_whose_transaction_was_open(pg, fresh_db):
         assert mismatches(job, refresh=False) == {}
 
 
-def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db):
-    """Every other tenant's rows are made invisible and unwritable to the owner: the refresh still folds exactly."""
+@pytest.mark.parametrize("replay_read", ["probe", "scan"])
+def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db, replay_read):
+    """Every other tenant's rows are made invisible and unwritable to the owner: the refresh still folds exactly,
+    whether the episode replay probes each target's days or scans them."""
     with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        conn.execute("SELECT set_config('devdiag.replay_read', %s, false)", (replay_read,))
         insert(conn, "acme", 20)
         insert(conn, "globex", 15)
         conn.commit()

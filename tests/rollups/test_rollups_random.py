@@ -248,9 +248,10 @@ class World:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_every_view_equals_its_raw_reference_after_every_random_step(db, seed):
     """60 random writes and refreshes (inserts, late and re-sent runs, updates, deletes, moves, purges, fixes):
-    no view drifts."""
+    no view drifts. Half the seeds have the episode replay probe each target's days, half scan them."""
     db.execute("SELECT set_config('TimeZone', %s, false)",
                (random.Random(seed).choice(["UTC", "America/New_York", "Asia/Kolkata"]),))
+    db.execute("SELECT set_config('devdiag.replay_read', %s, false)", (["probe", "scan"][SEEDS.index(seed) % 2],))
     world = World(db, seed)
     history = []
     for _ in range(60):
