@@ -46,3 +46,29 @@ def test_a_far_future_run_cannot_silence_the_no_recent_runs_alert_or_freshness(d
     assert float(alert(db, "no_recent_runs")[0]["minutes_silent"]) == pytest.approx(180, abs=0.5)
     statuses = [r[2] for r in db.execute(HEALTH.read_text()).fetchall()]
     assert statuses and "ok" not in statuses
+
+
+def test_migrate_gives_a_trigger_without_its_when_condition_the_condition(pg, fresh_db):
+    """An earlier release's trigger calls the function for every run (no WHEN); make migrate adds the WHEN."""
+    import io
+
+    import psycopg
+
+    from devdiag_warehouse.migrate import META_SCHEMA, Migrator
+
+    def definition():
+        with psycopg.connect(pg.dsn(fresh_db)) as conn:
+            return conn.execute(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgrelid = 'devdiag.diag_run'::regclass AND tgname = 'diag_run_ts_not_in_future'").fetchone()[0]
+
+    assert "WHEN ((new.ts > now()))" in definition()
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        conn.execute("DROP TRIGGER diag_run_ts_not_in_future ON devdiag.diag_run")
+        conn.execute("CREATE TRIGGER diag_run_ts_not_in_future BEFORE INSERT OR UPDATE OF ts ON devdiag.diag_run "
+                     "FOR EACH ROW EXECUTE FUNCTION devdiag.refuse_future_run()")
+        conn.execute(f"UPDATE {META_SCHEMA}.repeatable_state SET sha256 = 'sql/ of an earlier release'")
+    assert "WHEN" not in definition()
+    with Migrator(pg.dsn(fresh_db), out=io.StringIO()) as m:
+        m.apply()
+    assert "WHEN ((new.ts > now()))" in definition()
