@@ -87,9 +87,12 @@ BEGIN
     ) AS e ON d.tenant = e.tenant AND d.problem_code = e.problem_code;
 
     INSERT INTO devdiag_rollup.rollup_fix_total (
-        tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success
+        tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success,
+        weight_sum, weighted_confidence_sum
     )
-    SELECT f.tenant, f.problem_code, f.fix_code, sum(f.support), sum(f.confidence), count(*), max(f.ts)
+    SELECT
+        f.tenant, f.problem_code, f.fix_code, sum(f.support), sum(f.confidence), count(*), max(f.ts),
+        sum(greatest(f.support, 1)), sum(f.confidence * greatest(f.support, 1))
     FROM devdiag.fix_outcome AS f
     GROUP BY 1, 2, 3;
 

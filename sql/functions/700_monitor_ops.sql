@@ -19,38 +19,37 @@ STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- The episodes rollup, not a replay of the raw runs.
-    WITH episodes AS (
-        SELECT e.problem_code, e.started_at, e.resolved_at
-        FROM devdiag_rollup.rollup_ttr_episode AS e
-    ),
-
-    open_eps AS (
+    -- Rollups only, so a scrape costs the same at any size: open episodes
+    -- per tenant and problem, the fix groups' weight sums; the week's
+    -- resolved episodes are read by their resolved_at index.
+    WITH open_eps AS (
         SELECT
-            count(*) AS n,
-            count(DISTINCT o.problem_code) AS codes,
-            min(o.started_at) AS oldest
-        FROM episodes AS o
-        WHERE o.resolved_at IS NULL
+            coalesce(sum(s.open_episodes), 0)::bigint AS n,
+            count(DISTINCT s.problem_code) FILTER (WHERE s.open_episodes > 0) AS codes,
+            (
+                SELECT e.started_at
+                FROM devdiag_rollup.rollup_ttr_episode AS e
+                WHERE e.resolved_at IS NULL
+                ORDER BY e.started_at
+                LIMIT 1
+            ) AS oldest
+        FROM devdiag_rollup.rollup_episode_stat AS s
     ),
-
     ttr AS (
         SELECT
             percentile_cont(0.5) WITHIN GROUP (
-                ORDER BY extract(EPOCH FROM r.resolved_at - r.started_at) / 3600
+                ORDER BY date_part('epoch', r.resolved_at - r.started_at) / 3600
             ) AS median_hours,
             count(*) AS n
-        FROM episodes AS r
+        FROM devdiag_rollup.rollup_ttr_episode AS r
         WHERE r.resolved_at >= now() - interval '7 days'
     ),
-
     fixes AS (
         SELECT
-            sum(f.confidence * greatest(f.support, 1)) / nullif(sum(greatest(f.support, 1)), 0) AS confidence,
-            count(*) AS n
-        FROM devdiag.fix_outcome AS f
+            sum(f.weighted_confidence_sum) / nullif(sum(f.weight_sum), 0) AS confidence,
+            coalesce(sum(f.environments), 0)::bigint AS n
+        FROM devdiag_rollup.rollup_fix_total AS f
     )
-
     SELECT
         o.n,
         o.codes,

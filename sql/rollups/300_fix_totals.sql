@@ -25,14 +25,18 @@ BEGIN
         FROM unnest(p_tenant, p_problem, p_fix) AS u (tenant, problem_code, fix_code)
     ),
     agg AS (
-        SELECT g.tenant, g.problem_code, g.fix_code, s.successes, s.confidence_sum, s.environments, s.last_success
+        SELECT
+            g.tenant, g.problem_code, g.fix_code, s.successes, s.confidence_sum, s.environments, s.last_success,
+            s.weight_sum, s.weighted_confidence_sum
         FROM g
         CROSS JOIN LATERAL (
             SELECT
                 sum(f.support)::bigint AS successes,
                 sum(f.confidence) AS confidence_sum,
                 count(*) AS environments,
-                max(f.ts) AS last_success
+                max(f.ts) AS last_success,
+                coalesce(sum(greatest(f.support, 1)), 0)::bigint AS weight_sum,
+                coalesce(sum(f.confidence * greatest(f.support, 1)), 0) AS weighted_confidence_sum
             FROM devdiag.fix_outcome AS f
             WHERE f.tenant = g.tenant AND f.problem_code = g.problem_code AND f.fix_code = g.fix_code
         ) AS s
@@ -44,9 +48,12 @@ BEGIN
             AND r.tenant = a.tenant AND r.problem_code = a.problem_code AND r.fix_code = a.fix_code
     )
     INSERT INTO devdiag_rollup.rollup_fix_total AS r (
-        tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success
+        tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success,
+        weight_sum, weighted_confidence_sum
     )
-    SELECT a.tenant, a.problem_code, a.fix_code, a.successes, a.confidence_sum, a.environments, a.last_success
+    SELECT
+        a.tenant, a.problem_code, a.fix_code, a.successes, a.confidence_sum, a.environments, a.last_success,
+        a.weight_sum, a.weighted_confidence_sum
     FROM agg AS a
     WHERE a.environments > 0
     ORDER BY 1, 2, 3
@@ -54,7 +61,9 @@ BEGIN
     SET successes = excluded.successes,
         confidence_sum = excluded.confidence_sum,
         environments = excluded.environments,
-        last_success = excluded.last_success;
+        last_success = excluded.last_success,
+        weight_sum = excluded.weight_sum,
+        weighted_confidence_sum = excluded.weighted_confidence_sum;
 END;
 $$;
 
