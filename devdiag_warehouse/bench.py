@@ -371,13 +371,16 @@ def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[floa
     psql itself is used because the files are psql scripts (variables with
     defaults, \\gset); ``\\timing`` measures each statement from psql, so process
     start-up is not counted. Only the last statement of a run (the query; the
-    others compute parameter defaults) is taken.
+    others compute parameter defaults) is taken. The server cancels a statement
+    after ``timeout_s`` (statement_timeout): a query given up must not go on
+    holding its locks, or the archive and purge measured later wait for it.
     """
+    env = dict(os.environ, PGOPTIONS=f"-c statement_timeout={timeout_s * 1000}")
     args = [str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn,
             "-o", os.devnull, "-c", "\\timing on"]
     for _ in range(reps):
         args += ["-f", str(path), "-c", "\\echo BENCH-RUN-END"]
-    res = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s * reps + 60, check=False)
+    res = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s * reps + 60, check=False, env=env)
     if res.returncode != 0:
         raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "psql failed")
     times, last = [], None
@@ -390,7 +393,7 @@ def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[floa
             last = None
     out = subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                           "-d", dsn, "-f", str(path)], capture_output=True, text=True, timeout=timeout_s + 60,
-                         check=False)
+                         check=False, env=env)
     return times, out.stdout
 
 
