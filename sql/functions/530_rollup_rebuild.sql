@@ -86,15 +86,9 @@ BEGIN
         GROUP BY 1, 2
     ) AS e ON d.tenant = e.tenant AND d.problem_code = e.problem_code;
 
-    INSERT INTO devdiag_rollup.rollup_fix_total (
-        tenant, problem_code, fix_code, successes, confidence_sum, environments, last_success,
-        weight_sum, weighted_confidence_sum
-    )
-    SELECT
-        f.tenant, f.problem_code, f.fix_code, sum(f.support), sum(f.confidence), count(*), max(f.ts),
-        sum(greatest(f.support, 1)), sum(f.confidence * greatest(f.support, 1))
-    FROM devdiag.fix_outcome AS f
-    GROUP BY 1, 2, 3;
+    -- Every fix group through the fix totals fold itself.
+    PERFORM devdiag.rollup_recompute_fix_totals(array_agg(g.tenant), array_agg(g.problem_code), array_agg(g.fix_code))
+    FROM (SELECT DISTINCT f.tenant, f.problem_code, f.fix_code FROM devdiag.fix_outcome AS f) AS g;
 
     -- Episodes target by target, in chunks that bound the loop's memory.
     SELECT array_agg(t.tenant ORDER BY t.tenant, t.target_hash), array_agg(t.target_hash ORDER BY t.tenant, t.target_hash)

@@ -14,9 +14,9 @@ AS $$
 DECLARE
     v_minutes numeric;
 BEGIN
-    -- Nearly every run lies in the past: no setting to read for those. An
-    -- infinite ts is left to the diag_run_ts_is_finite check, which names it.
-    IF NEW.ts <= now() OR NOT isfinite(NEW.ts) THEN
+    -- Called for runs after now() only (the trigger's WHEN). An infinite ts
+    -- is left to the diag_run_ts_is_finite check, which names it.
+    IF NOT isfinite(NEW.ts) THEN
         RETURN NEW;
     END IF;
     SELECT (s.value #>> '{}')::numeric INTO v_minutes FROM devdiag.settings AS s WHERE s.key = 'max_future_minutes';

@@ -35,8 +35,8 @@ BEGIN
                 sum(f.confidence) AS confidence_sum,
                 count(*) AS environments,
                 max(f.ts) AS last_success,
-                coalesce(sum(greatest(f.support, 1)), 0)::bigint AS weight_sum,
-                coalesce(sum(f.confidence * greatest(f.support, 1)), 0) AS weighted_confidence_sum
+                sum(greatest(f.support, 1))::bigint AS weight_sum,
+                sum(f.confidence * greatest(f.support, 1)) AS weighted_confidence_sum
             FROM devdiag.fix_outcome AS f
             WHERE f.tenant = g.tenant AND f.problem_code = g.problem_code AND f.fix_code = g.fix_code
         ) AS s
