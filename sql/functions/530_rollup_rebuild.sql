@@ -13,9 +13,7 @@ AS $$
 DECLARE
     v_tenant text[];
     v_target text[];
-    v_chunk integer := 5000;
     v_hi bigint;
-    i integer;
 BEGIN
     -- The all-tenant refresh's lock, then the tables: no refresh runs meanwhile.
     PERFORM devdiag.take_lock(7236114, 0);
@@ -90,7 +88,7 @@ BEGIN
     PERFORM devdiag.rollup_recompute_fix_totals(array_agg(g.tenant), array_agg(g.problem_code), array_agg(g.fix_code))
     FROM (SELECT DISTINCT f.tenant, f.problem_code, f.fix_code FROM devdiag.fix_outcome AS f) AS g;
 
-    -- Episodes target by target, in chunks that bound the loop's memory.
+    -- Every target through the folds of targets, from its first run.
     SELECT array_agg(t.tenant ORDER BY t.tenant, t.target_hash), array_agg(t.target_hash ORDER BY t.tenant, t.target_hash)
     INTO v_tenant, v_target
     FROM (
@@ -98,15 +96,11 @@ BEGIN
         UNION
         SELECT a.tenant, a.target_hash FROM devdiag.diag_run_archive AS a
     ) AS t;
-    i := 1;
-    WHILE i <= coalesce(cardinality(v_tenant), 0) LOOP
-        PERFORM devdiag.rollup_recompute_episodes(
-            v_tenant[i:i + v_chunk - 1], v_target[i:i + v_chunk - 1],
-            array_fill('-infinity'::timestamptz, ARRAY[least(v_chunk, cardinality(v_tenant) - i + 1)]),
-            array_fill(TRUE, ARRAY[least(v_chunk, cardinality(v_tenant) - i + 1)])
-        );
-        i := i + v_chunk;
-    END LOOP;
+    PERFORM devdiag.rollup_apply_targets(
+        v_tenant, v_target,
+        array_fill('-infinity'::timestamptz, ARRAY[coalesce(cardinality(v_tenant), 0)]),
+        array_fill(TRUE, ARRAY[coalesce(cardinality(v_tenant), 0)])
+    );
 
     UPDATE devdiag_rollup.rollup_refresh_state SET folded_through = v_hi, refreshed_at = now(), rebuild_pending = FALSE;
     DELETE FROM devdiag_rollup.rollup_tenant_watermark;

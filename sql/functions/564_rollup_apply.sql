@@ -3,7 +3,10 @@
 -- here once, so a new rollup is called everywhere by its registry row alone.
 -- Folds of runs take signed runs; folds of targets take each target once with
 -- the earliest ts that came or went, in chunks that bound the replay's
--- memory; folds of fix outcomes take the groups to recompute.
+-- memory (each chunk's share of the runs from the earliest ts on is about
+-- four million at most: a backfill of every target reads the days a few
+-- times, not once per few thousand targets); folds of fix outcomes take the
+-- groups to recompute.
 CREATE OR REPLACE FUNCTION devdiag.rollup_apply_runs(
     p_tenant text[],
     p_ts timestamptz[],
@@ -47,12 +50,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_fold regproc;
-    v_chunk constant integer := 5000;
+    v_from timestamptz;
+    v_rows numeric;
+    v_chunk integer;
     i integer;
 BEGIN
     IF p_tenant IS NULL THEN
         RETURN;
     END IF;
+    SELECT min(u.t0) INTO v_from FROM unnest(p_from) AS u (t0);
+    SELECT e.est_rows INTO v_rows FROM devdiag.run_rows_estimate(v_from, TRUE) AS e;
+    v_chunk := greatest(5000, ceil(cardinality(p_tenant) / greatest(1, ceil(v_rows / 4000000))))::integer;
     FOR v_fold IN
         SELECT g.fold::regproc FROM devdiag_rollup.rollup_registry AS g WHERE g.source = 'run_targets' ORDER BY g.position
     LOOP

@@ -217,15 +217,8 @@ BEGIN
     SELECT min(u.t0) INTO v_min_t0 FROM unnest(a_from) AS u (t0);
     -- (the scan reads only these tenants' rows: a refresh of one tenant stays on its shard)
     SELECT array_agg(DISTINCT u.tenant) INTO v_tenants FROM unnest(a_tenant) AS u (tenant);
-    SELECT count(*), coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0) / 300.0
-    INTO v_parts, v_rows
-    FROM pg_catalog.pg_inherits AS i
-    INNER JOIN pg_catalog.pg_class AS c ON i.inhrelid = c.oid
-    WHERE (
-        i.inhparent = 'devdiag.diag_run'::regclass
-        OR (i.inhparent = 'devdiag.diag_run_archive'::regclass AND v_min_t0 <= v_archive_max)
-    )
-    AND (right(c.relname, 8) !~ '^[0-9]{8}$' OR to_date(right(c.relname, 8), 'YYYYMMDD') >= devdiag.utc_day(v_min_t0));
+    SELECT e.parts, e.est_rows INTO v_parts, v_rows
+    FROM devdiag.run_rows_estimate(v_min_t0, v_min_t0 <= v_archive_max) AS e;
     v_scan := CASE current_setting('devdiag.replay_read', TRUE)
         WHEN 'scan' THEN TRUE
         WHEN 'probe' THEN FALSE

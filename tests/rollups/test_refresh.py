@@ -195,3 +195,24 @@ def test_a_purge_after_an_unfolded_delete_of_an_episodes_first_run_stays_exact(p
         assert mismatches(owner) == {}
         assert owner.execute("SELECT count(*) FROM devdiag.v_problem_episodes WHERE target_hash = %s",
                              (t,)).fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("read", ["probe", "scan"])
+def test_a_refresh_over_more_targets_than_one_chunk_is_exact(pg, fresh_db, read):
+    """The episode replay takes targets a few thousand at a time: episodes of targets on either side of a chunk's
+    edge, and of a tenant split across two chunks, are as the raw runs say."""
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        conn.execute("SELECT set_config('devdiag.replay_read', %s, false)", (read,))
+        # 2 tenants x 2600 targets: each target reports a problem, then clears it, then reports it again
+        conn.execute(
+            """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
+               SELECT %s - make_interval(hours => 3 - s), t.tenant, encode(sha256((t.tenant || g)::bytea), 'hex'),
+                      CASE WHEN s = 1 THEN '[]'::jsonb ELSE '["CSP_MISSING"]'::jsonb END, 'full'
+               FROM (VALUES ('acme'), ('globex')) AS t (tenant), generate_series(1, 2600) AS g,
+                    generate_series(0, 2) AS s""", (NOW,))
+        conn.commit()
+        conn.execute("CALL devdiag.refresh_rollups()")
+        conn.commit()
+        assert conn.execute("SELECT count(*), count(*) FILTER (WHERE episode_no = 2) FROM devdiag.v_problem_episodes"
+                            ).fetchone() == (10400, 5200)
+        assert mismatches(conn, refresh=False) == {}
