@@ -14,12 +14,23 @@ DECLARE
     v_tenant text[];
     v_target text[];
     v_hi bigint;
+    v_part regclass;
 BEGIN
     -- The all-tenant refresh's lock, then the tables: no refresh runs meanwhile.
     PERFORM devdiag.take_lock(7236114, 0);
     LOCK TABLE devdiag.diag_run, devdiag.diag_run_archive, devdiag.fix_outcome IN SHARE MODE;
     -- No writer is in flight now, and none can start: every id drawn is in the tables or was rolled back.
     SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO v_hi FROM devdiag.ingest_seq AS s;
+    -- Archive days purged and not yet refreshed: their runs are gone, and
+    -- what is counted below is what is left. (A table listed but dropped by
+    -- hand has nothing left to drop.)
+    FOR v_part IN
+        SELECT p.part FROM devdiag_rollup.rollup_purged_day AS p
+        WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid = p.part)
+    LOOP
+        EXECUTE format('DROP TABLE %s', v_part);
+    END LOOP;
+    DELETE FROM devdiag_rollup.rollup_purged_day;
     TRUNCATE devdiag_rollup.rollup_problem_day, devdiag_rollup.rollup_problem_env, devdiag_rollup.rollup_problem_total,
         devdiag_rollup.rollup_tenant_hour, devdiag_rollup.rollup_tenant_total, devdiag_rollup.rollup_fix_total,
         devdiag_rollup.rollup_ttr_episode, devdiag_rollup.rollup_ttr_histogram, devdiag_rollup.rollup_episode_stat,

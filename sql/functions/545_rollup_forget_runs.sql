@@ -1,11 +1,14 @@
--- Why: purging a day drops its archive partition; the rollups must lose its
--- runs as if they had never been folded in. Runs at or below their tenant's
--- watermark are in the rollups and leave them through the registry's folds
--- with sign -1 (counts drop, episodes of their targets are replayed from the
--- runs that are left); runs above it were never counted and leave no counts. Called
--- after the partition is detached, so the replay reads the runs that are left,
--- under the tenants' refresh locks so no refresh folds the day meanwhile.
-CREATE OR REPLACE FUNCTION devdiag.rollup_forget_runs(p_runs regclass)
+-- Why: a purged archive day is detached from the archive; the rollups must
+-- lose its runs as if they had never been folded in. Runs at or below their
+-- tenant's watermark when the day was purged (p_folded, or the tenant's own
+-- in p_tenant_folded when higher) are in the rollups and leave them through
+-- the registry's folds with sign -1 (counts drop, episodes of their targets
+-- are replayed from the runs that are left); the others were never counted
+-- and leave no counts. Called by the all-tenant refresh before it moves the
+-- watermark, under the tenants' refresh locks.
+DROP FUNCTION IF EXISTS devdiag.rollup_forget_runs(regclass);
+
+CREATE OR REPLACE FUNCTION devdiag.rollup_forget_runs(p_runs regclass, p_folded bigint, p_tenant_folded jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -35,10 +38,9 @@ BEGIN
     EXECUTE format(
         'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
         'array_agg(o.problems), array_agg(-1) '
-        'FROM %s AS o LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON o.tenant = w.tenant '
-        'WHERE o.ingest_id <= greatest((SELECT s.folded_through FROM devdiag_rollup.rollup_refresh_state AS s), '
-        'w.folded_through)', p_runs)
-    INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign;
+        'FROM %s AS o WHERE o.ingest_id <= greatest($1, ($2 ->> o.tenant)::bigint)', p_runs)
+    INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
+    USING p_folded, p_tenant_folded;
     -- Every target of the day is replayed, folded runs or not: a replay reads
     -- the raw runs, so an earlier one may have taken in runs not folded yet.
     -- A target's runs changed or deleted since the last refresh are not out
@@ -59,5 +61,6 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.rollup_forget_runs(regclass) IS
-'Takes the runs of a detached partition out of the rollups (those folded in); returns how many runs it held.';
+COMMENT ON FUNCTION devdiag.rollup_forget_runs(regclass, bigint, jsonb) IS
+'Takes the runs of a detached partition out of the rollups (those folded in by the watermarks given); '
+'returns how many runs it held.';

@@ -45,7 +45,9 @@ COMMENT ON FUNCTION devdiag.rollup_safe_point(interval) IS
 -- backfill of millions of runs folds in pieces of bounded memory); folds of
 -- targets get each target the range touched once, with its earliest ts.
 -- The all-tenant refresh locks every tenant it will fold (in one order) and
--- skips, per tenant, what a refresh of that tenant alone already folded.
+-- skips, per tenant, what a refresh of that tenant alone already folded. It
+-- also takes the archive days purged since (devdiag_rollup.rollup_purged_day)
+-- out of the rollups and drops them, before it moves the watermark.
 DROP FUNCTION IF EXISTS devdiag.refresh_rollups(text, interval, bigint);
 
 CREATE OR REPLACE PROCEDURE devdiag.refresh_rollups(
@@ -85,6 +87,8 @@ DECLARE
     t_target text[];
     t_from timestamptz[];
     t_reports boolean[];
+    v_purged regclass[];
+    v_part regclass;
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
@@ -113,8 +117,20 @@ BEGIN
         FROM devdiag_rollup.rollup_tenant_watermark AS w
         WHERE w.tenant = p_tenant;
     END IF;
-    IF v_hi <= v_lo THEN
-        -- Nothing written since: the rollups are current as of now.
+    IF p_tenant IS NULL THEN
+        SELECT array_agg(p.part ORDER BY p.day, p.part) INTO v_purged FROM devdiag_rollup.rollup_purged_day AS p;
+        IF EXISTS (
+            SELECT FROM unnest(v_purged) AS x (part)
+            WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid = x.part)
+        ) THEN
+            RAISE EXCEPTION 'refresh_rollups: a purged archive day listed in devdiag_rollup.rollup_purged_day was '
+                'dropped before its runs left the rollups'
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                HINT = 'SELECT devdiag.rollup_rebuild() recounts the rollups from the runs left and clears the list.';
+        END IF;
+    END IF;
+    IF v_hi <= v_lo AND v_purged IS NULL THEN
+        -- Nothing written or purged since: the rollups are current as of now.
         IF p_tenant IS NULL THEN
             UPDATE devdiag_rollup.rollup_refresh_state SET refreshed_at = now();
         END IF;
@@ -139,17 +155,26 @@ BEGIN
         WHERE c.oid = 'devdiag.fix_outcome_ingest_brin'::regclass), 'USAGE');
 
     IF p_tenant IS NULL THEN
-        -- Every tenant with rows to fold, locked before any rollup row is touched.
-        PERFORM devdiag.take_lock(7236111, l.k)
-        FROM (
-            SELECT DISTINCT hashtext(r.tenant) AS k
-            FROM (
-                SELECT x.tenant FROM devdiag.rollup_runs_between(v_lo, v_hi, NULL) AS x
-                UNION ALL
-                SELECT g.tenant FROM devdiag.rollup_fix_groups_between(v_lo, v_hi, NULL) AS g
-            ) AS r
-            ORDER BY 1
-        ) AS l;
+        -- Every tenant with rows to fold or purged runs to forget, locked
+        -- before any rollup row is touched. Names come from regclass values.
+        EXECUTE format(
+            'SELECT count(devdiag.take_lock(7236111, l.k)) FROM ('
+            'SELECT DISTINCT hashtext(r.tenant) AS k FROM ('
+            'SELECT x.tenant FROM devdiag.rollup_runs_between($1, $2, NULL) AS x '
+            'UNION ALL SELECT g.tenant FROM devdiag.rollup_fix_groups_between($1, $2, NULL) AS g%s'
+            ') AS r ORDER BY 1) AS l',
+            (SELECT coalesce(string_agg(format(' UNION ALL SELECT o.tenant FROM %s AS o', x.part), ''), '')
+             FROM unnest(v_purged) AS x (part)))
+        USING v_lo, v_hi;
+        -- Purged days first, by the watermarks of their purge: their runs
+        -- folded by then leave, the others were never counted.
+        FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
+            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded)
+            FROM devdiag_rollup.rollup_purged_day AS p
+            WHERE p.part = v_part;
+            DELETE FROM devdiag_rollup.rollup_purged_day AS p WHERE p.part = v_part;
+            EXECUTE format('DROP TABLE %s', v_part);
+        END LOOP;
     END IF;
 
     v_from := v_lo;

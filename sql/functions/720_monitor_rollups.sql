@@ -19,8 +19,10 @@ AS $$
         q.last_id,
         greatest(q.last_id - s.folded_through, 0),
         s.refreshed_at,
-        -- Nothing waiting: no lag. Something waiting: it has waited at most since the last refresh.
-        CASE WHEN q.last_id > s.folded_through THEN extract(EPOCH FROM now() - s.refreshed_at)::double precision
+        -- Nothing waiting: no lag. Something waiting (runs, or purged archive
+        -- days still counted): it has waited at most since the last refresh.
+        CASE WHEN q.last_id > s.folded_through OR EXISTS (SELECT FROM devdiag_rollup.rollup_purged_day)
+            THEN extract(EPOCH FROM now() - s.refreshed_at)::double precision
             ELSE 0::double precision END
     FROM devdiag_rollup.rollup_refresh_state AS s
     CROSS JOIN (
@@ -30,7 +32,7 @@ $$;
 
 COMMENT ON FUNCTION devdiag.monitor_rollups() IS
 'Monitoring: the all-tenant refresh watermark, the last ingest id drawn, how many ids wait to be folded, '
-'when the rollups were last refreshed and how long rows have waited (0 when none wait).';
+'when the rollups were last refreshed and how long rows (or purged archive days) have waited (0 when none wait).';
 
 -- Why: the exporter's runs-per-day gauges are scraped every few seconds; the
 -- day rollup answers them without reading runs (as of the last refresh, like

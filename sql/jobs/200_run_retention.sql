@@ -1,6 +1,7 @@
 -- Why: the scheduled maintenance job: partitions for the days ahead (so
 -- direct writers land in their day), then archive and purge whole UTC days,
--- committing after every p_batch days so no lock is held for long. One
+-- committing after every p_batch days so no lock is held for long, and a
+-- refresh that takes the purged days out of the rollups. One
 -- statement (CALL), as pg_cron wants; must be called outside a transaction block.
 CREATE OR REPLACE PROCEDURE devdiag.run_retention(
     p_batch integer DEFAULT NULL,
@@ -18,6 +19,7 @@ DECLARE
     v_archived bigint := 0;
     v_purged bigint := 0;
     v_batches integer := 0;
+    v_folded bigint;
 BEGIN
     IF v_batch < 1 THEN
         RAISE EXCEPTION 'run_retention: p_batch (days per transaction) must be at least 1, not %', v_batch
@@ -53,6 +55,11 @@ BEGIN
                 WHERE d.day < ((now() - make_interval(days => v_purge_days)) AT TIME ZONE 'UTC')::date
             );
         END LOOP;
+        IF v_purged > 0 THEN
+            -- The days purged leave the rollups now, not at the next scheduled refresh.
+            CALL devdiag.refresh_rollups(folded => v_folded);
+            COMMIT;
+        END IF;
     END IF;
     INSERT INTO devdiag.job_log (job, started_at, rows_archived, rows_purged)
     VALUES ('retention', v_started, v_archived, v_purged);

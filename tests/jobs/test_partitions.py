@@ -128,7 +128,8 @@ def test_late_runs_of_an_archived_day_join_that_day_in_the_archive(pg, fresh_db)
 
 
 def test_purging_a_day_drops_its_partition_and_the_views_follow_the_runs_left(pg, fresh_db):
-    """Purge drops the archived day's table; every view equals its raw reference over the runs that are left."""
+    """Purge takes the archived day's table out of the archive and the refresh drops it; every view then equals its
+    raw reference over the runs that are left."""
     with psycopg.connect(pg.dsn(fresh_db)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         for days_ago in (300, 299, 298):
@@ -139,10 +140,11 @@ def test_purging_a_day_drops_its_partition_and_the_views_follow_the_runs_left(pg
         purged = conn.execute("SELECT devdiag.purge_archive_days(1, %s)", (day_start(100),)).fetchone()[0]
         conn.commit()
         assert purged == 12
-        assert conn.execute("SELECT count(*) FROM pg_class WHERE oid = %s", (oid,)).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM pg_inherits WHERE inhrelid = %s", (oid,)).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone() == (24,)
         assert conn.execute("SELECT count(*) FROM devdiag.v_run_all WHERE ts < %s", (day_start(299),)).fetchone() == (0,)
         assert mismatches(conn) == {}
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE oid = %s", (oid,)).fetchone() == (0,)
 
 
 def test_a_killed_day_move_or_purge_leaves_the_day_where_it_was(pg, fresh_db):

@@ -38,6 +38,7 @@ NON_TENANT_TABLES = {
     "job_log": "counts per maintenance job run (retention)",
     "devdiag_rollup.rollup_registry": "one row per rollup fold (its function and the tables it keeps)",
     "devdiag_rollup.rollup_refresh_state": "the all-tenant refresh watermark (one row)",
+    "devdiag_rollup.rollup_purged_day": "archive days purged and not yet out of the rollups (one row per day)",
 }
 
 # Views that must show tenant A's rows to A's reader with the seed below (so
