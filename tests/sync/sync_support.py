@@ -167,8 +167,9 @@ INGEST_POSITIONS = {"ingest_id", "folded_through"}
 def full_state(dsn: str) -> dict:
     """Every table of devdiag and devdiag_rollup, found in the catalog, as sorted rows.
 
-    Surrogate ids (``id``, ``*_run_id`` except ``source_run_id``), ingest positions and the
-    wall-clock columns above are left out; ``job_log`` (maintenance runs) too.
+    Surrogate ids (``id``, ``source_id``, ``*_run_id`` except ``source_run_id``), ingest positions and
+    the wall-clock columns above are left out; ``job_log`` (maintenance runs) too. (A sync killed while it
+    registered its store draws a source id that is never committed: the next one takes the id after it.)
     """
     from psycopg import sql
 
@@ -184,7 +185,7 @@ def full_state(dsn: str) -> dict:
                 """SELECT a.attname FROM pg_attribute a
                    WHERE a.attrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass AND a.attnum > 0
                      AND NOT a.attisdropped ORDER BY a.attnum""", (schema, table))
-                    if not (r[0] == "id" or (r[0].endswith("_run_id") and r[0] != "source_run_id")
+                    if not (r[0] in ("id", "source_id") or (r[0].endswith("_run_id") and r[0] != "source_run_id")
                             or r[0] in WALL_CLOCK or r[0] in INGEST_POSITIONS)]
             rows = conn.execute(sql.SQL("SELECT {} FROM {}").format(
                 sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in cols),
