@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -112,6 +113,22 @@ def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db,
         assert mismatches(conn, refresh=False) == {}
 
 
+def in_thread(errors: list[BaseException], fn, *args) -> threading.Thread:
+    """A thread running fn(*args) whose exception, if any, lands in errors for the test's assertion."""
+    def body() -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+    return threading.Thread(target=body)
+
+
+def refresh_until(dsn: str, stop: threading.Event, tenant: str | None) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not stop.is_set():
+            conn.execute("CALL devdiag.refresh_rollups(%s, '1 second')", (tenant,))
+
+
 def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
     """Writers of two tenants, an all-tenant refresher and a one-tenant refresher at once: the views end exact."""
     dsn = pg.dsn(fresh_db)
@@ -119,25 +136,14 @@ def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
     errors: list[BaseException] = []
 
     def write(tenant: str) -> None:
-        try:
-            with psycopg.connect(dsn) as conn:
-                for i in range(25):
-                    insert(conn, tenant, 3 + i % 4, hours_ago=1 + (i * 7) % 48,
-                           problems='["CSP_MISSING"]' if i % 3 else "[]")
-                    conn.commit()
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
+        with psycopg.connect(dsn) as conn:
+            for i in range(25):
+                insert(conn, tenant, 3 + i % 4, hours_ago=1 + (i * 7) % 48,
+                       problems='["CSP_MISSING"]' if i % 3 else "[]")
+                conn.commit()
 
-    def refresh(tenant: str | None) -> None:
-        try:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                while not stop.is_set():
-                    conn.execute("CALL devdiag.refresh_rollups(%s, '1 second')", (tenant,))
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
-    writers = [threading.Thread(target=write, args=(t,)) for t in ("acme", "globex")]
-    refreshers = [threading.Thread(target=refresh, args=(t,)) for t in (None, "acme")]
+    writers = [in_thread(errors, write, t) for t in ("acme", "globex")]
+    refreshers = [in_thread(errors, refresh_until, dsn, stop, t) for t in (None, "acme")]
     for t in writers + refreshers:
         t.start()
     for t in writers:
@@ -148,6 +154,55 @@ def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
     assert errors == []
     with psycopg.connect(dsn) as conn:
         assert mismatches(conn) == {}
+
+
+def test_archive_and_purge_run_beside_writers_and_refreshes(pg, fresh_db):
+    """Writers of late runs over ten days, the retention job's archive and purge of old days, an all-tenant and a
+    one-tenant refresher, all at once: no error, nothing left waiting, and the views end exact."""
+    dsn = pg.dsn(fresh_db)
+    stop = threading.Event()
+    writers_done = threading.Event()
+    errors: list[BaseException] = []
+    purged: list[int] = []
+
+    def write(tenant: str) -> None:
+        with psycopg.connect(dsn) as conn:
+            for i in range(30):
+                insert(conn, tenant, 2 + i % 3, hours_ago=2 + 24 * (i % 10) + i % 5,
+                       problems='["CSP_MISSING"]' if i % 3 else "[]")
+                conn.commit()
+
+    def retention() -> None:
+        # Keeps going after the writers until a purge has taken something, so that it always overlaps the refreshers.
+        deadline = time.monotonic() + 60
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while not (writers_done.is_set() and sum(purged)) and time.monotonic() < deadline:
+                conn.execute("SELECT devdiag.archive_run_days(3, now() - interval '3 days')")
+                purged.append(conn.execute(
+                    "SELECT devdiag.purge_archive_days(3, now() - interval '6 days')").fetchone()[0])
+
+    writers = [in_thread(errors, write, t) for t in ("acme", "globex")]
+    keeper = in_thread(errors, retention)
+    refreshers = [in_thread(errors, refresh_until, dsn, stop, t) for t in (None, "acme")]
+    for t in [*writers, keeper, *refreshers]:
+        t.start()
+    for t in writers:
+        t.join()
+    writers_done.set()
+    keeper.join()
+    stop.set()
+    for t in refreshers:
+        t.join()
+    assert errors == []
+    assert sum(purged) > 0
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT devdiag.archive_run_days(100, now() - interval '3 days')")
+        assert conn.execute("SELECT devdiag.purge_archive_days(100, now() - interval '6 days')").fetchone()[0] >= 0
+        conn.commit()
+        assert mismatches(conn) == {}
+        assert conn.execute("SELECT count(*) FROM devdiag_rollup.rollup_purged_day").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0] > 0
 
 
 def test_no_trigger_on_a_tenant_table_uses_a_transition_table(pg, fresh_db):
