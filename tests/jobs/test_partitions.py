@@ -184,11 +184,25 @@ def test_a_writer_may_create_days_but_never_reach_a_partition(pg, fresh_db):
             assert su.execute("SELECT has_schema_privilege(%s, 'devdiag_part', 'USAGE')", (role,)).fetchone() == (False,)
 
 
-def test_every_index_of_the_run_tables_leads_with_tenant(db):
-    """A reader's filter must not run before the row policy on other tenants' rows: every run index starts with tenant."""
+def test_every_index_of_the_run_tables_leads_with_tenant_or_time(db):
+    """A reader's filter must not run before the row policy on other tenants' rows: every run index starts with
+    tenant, but the time index (newest runs first), whose comparisons are leakproof and so may run before the
+    policy without revealing anything."""
     rows = db.execute(
         """SELECT i.indexrelid::regclass::text, a.attname
            FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
            WHERE i.indrelid IN ('devdiag.diag_run'::regclass, 'devdiag.diag_run_archive'::regclass)""").fetchall()
-    assert len(rows) == 8  # key, source identity, target index, ingest BRIN: per table
-    assert {r[1] for r in rows} == {"tenant"}
+    assert len(rows) == 10  # key, source identity, target index, ingest BRIN, time index: per table
+    assert sorted(r[0].split(".")[-1] for r in rows if r[1] != "tenant") == [
+        "diag_run_archive_ts_id_idx", "diag_run_ts_id_idx"]
+    # every comparison of the time index's opclasses (timestamptz, bigint) is leakproof
+    assert db.execute(
+        """SELECT count(*), bool_and(p.proleakproof)
+           FROM pg_index AS i
+           CROSS JOIN LATERAL unnest(i.indclass) AS c (opc)
+           JOIN pg_opclass AS oc ON oc.oid = c.opc
+           JOIN pg_amop AS ao ON ao.amopfamily = oc.opcfamily
+               AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = oc.opcintype
+           JOIN pg_operator AS o ON o.oid = ao.amopopr
+           JOIN pg_proc AS p ON p.oid = o.oprcode
+           WHERE i.indexrelid = 'devdiag.diag_run_ts_id_idx'::regclass""").fetchone() == (10, True)
