@@ -6,7 +6,9 @@
 -- folds rows, so a new rollup is rebuilt by its registry row alone. Writers
 -- wait meanwhile (SHARE locks), so every row there is counted, and the
 -- watermark ends at the last ingest id drawn.
-CREATE OR REPLACE FUNCTION devdiag.rollup_rebuild()
+DROP FUNCTION IF EXISTS devdiag.rollup_rebuild();
+
+CREATE OR REPLACE FUNCTION devdiag.rollup_rebuild(p_lock_wait interval DEFAULT interval '1 minute')
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -48,8 +50,8 @@ BEGIN
     UPDATE devdiag_rollup.rollup_refresh_state SET folded_through = 0, rebuild_pending = FALSE;
     -- This transaction holds the tables: the refresh's safe point waits only
     -- for another holder of a SHARE lock (an index build), and gives up after
-    -- its wait rather than fold nothing here.
-    CALL devdiag.refresh_rollups(p_lock_wait => interval '1 minute', folded => v_folded);
+    -- p_lock_wait rather than fold nothing here.
+    CALL devdiag.refresh_rollups(p_lock_wait => p_lock_wait, folded => v_folded);
     IF v_folded IS NULL THEN
         RAISE EXCEPTION 'rollup_rebuild: the run tables stayed locked by another session; nothing was rebuilt'
             USING ERRCODE = 'lock_not_available';
@@ -57,6 +59,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.rollup_rebuild() IS
+COMMENT ON FUNCTION devdiag.rollup_rebuild(interval) IS
 'Recomputes every rollup from the raw runs and fix outcomes (writers wait meanwhile) by emptying the tables the '
-'registry names and folding every row again; the refresh watermark ends at the last ingest id.';
+'registry names and folding every row again; the refresh watermark ends at the last ingest id. Fails with '
+'lock_not_available, changing nothing, when another session holds the run tables longer than p_lock_wait.';

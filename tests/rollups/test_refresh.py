@@ -205,6 +205,38 @@ def test_archive_and_purge_run_beside_writers_and_refreshes(pg, fresh_db):
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0] > 0
 
 
+def test_a_rebuild_that_cannot_have_the_run_tables_changes_nothing(pg, fresh_db):
+    """Another session holding the run tables in SHARE mode (an index build) past the rebuild's wait: the rebuild
+    fails with lock_not_available and the rollups are as they were; once it is gone the rebuild goes through."""
+    dsn = pg.dsn(fresh_db)
+    with psycopg.connect(dsn) as conn:
+        for i in range(12):
+            insert(conn, "acme", 2 + i % 3, hours_ago=1 + 6 * i, problems='["CSP_MISSING"]' if i % 2 else "[]")
+        conn.commit()
+        conn.execute("CALL devdiag.refresh_rollups()")
+        conn.commit()
+
+        def rollups() -> tuple:
+            return conn.execute(
+                "SELECT (SELECT array_agg(t::text ORDER BY t::text) FROM devdiag_rollup.rollup_tenant_total AS t), "
+                "(SELECT array_agg(e::text ORDER BY e::text) FROM devdiag_rollup.rollup_ttr_episode AS e), "
+                "(SELECT folded_through FROM devdiag_rollup.rollup_refresh_state)").fetchone()
+
+        before = rollups()
+        assert before[0] and before[1]
+        with psycopg.connect(dsn) as holder:
+            holder.execute("LOCK TABLE devdiag.diag_run IN SHARE MODE")
+            with pytest.raises(psycopg.errors.LockNotAvailable, match="stayed locked by another session"):
+                conn.execute("SELECT devdiag.rollup_rebuild(interval '200 milliseconds')")
+            conn.rollback()
+            assert rollups() == before
+            conn.commit()
+        conn.execute("SELECT devdiag.rollup_rebuild(interval '200 milliseconds')")
+        conn.commit()
+        assert rollups() == before
+        assert mismatches(conn) == {}
+
+
 def test_no_trigger_on_a_tenant_table_uses_a_transition_table(pg, fresh_db):
     """Distributed tables cannot have transition-table triggers: the rollups must not depend on any."""
     with psycopg.connect(pg.dsn(fresh_db)) as conn:
