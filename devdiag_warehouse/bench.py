@@ -792,7 +792,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--reps", type=int, default=9, help="timed runs per query on the rollups (median)")
     ap.add_argument("--ref-reps", type=int, default=3, help="timed runs per reference query (one when > 10 s)")
-    ap.add_argument("--ref-timeout", type=int, default=1800, help="seconds before a reference query is given up")
+    ap.add_argument("--ref-timeout", type=int, default=60, help="seconds before a reference query is given up")
     ap.add_argument("--store", help="SQLite store to reuse (or create, with --keep)")
     ap.add_argument("--keep", action="store_true", help="keep the generated store and the server's data")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for latest.md and latest.json")
