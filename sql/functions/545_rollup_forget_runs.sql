@@ -5,7 +5,7 @@
 -- the registry's folds with sign -1 (counts drop, episodes of their targets
 -- are replayed from the runs that are left); the others were never counted
 -- and leave no counts. Called by the all-tenant refresh before it moves the
--- watermark, under the tenants' refresh locks.
+-- watermark, which already holds the refresh locks of the day's tenants.
 DROP FUNCTION IF EXISTS devdiag.rollup_forget_runs(regclass);
 
 CREATE OR REPLACE FUNCTION devdiag.rollup_forget_runs(p_runs regclass, p_folded bigint, p_tenant_folded jsonb)
@@ -32,9 +32,6 @@ BEGIN
     IF n = 0 THEN
         RETURN 0;
     END IF;
-    EXECUTE format(
-        'SELECT count(devdiag.take_lock(7236111, l.k)) '
-        'FROM (SELECT DISTINCT hashtext(o.tenant) AS k FROM %s AS o ORDER BY 1) AS l', p_runs);
     EXECUTE format(
         'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
         'array_agg(o.problems), array_agg(-1) '
