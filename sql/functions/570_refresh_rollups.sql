@@ -47,7 +47,10 @@ COMMENT ON FUNCTION devdiag.rollup_safe_point(interval) IS
 -- The all-tenant refresh locks every tenant it will fold (in one order) and
 -- skips, per tenant, what a refresh of that tenant alone already folded. It
 -- also takes the archive days purged since (devdiag_rollup.rollup_purged_day)
--- out of the rollups and drops them, before it moves the watermark.
+-- out of the rollups and drops them, before it moves the watermark. A refresh
+-- of one tenant takes that tenant's runs out of those days first (and deletes
+-- them from the day kept aside): no episode of the tenant is replayed from
+-- runs that are gone, and the all-tenant refresh does not take them out again.
 DROP FUNCTION IF EXISTS devdiag.refresh_rollups(text, interval, bigint);
 
 CREATE OR REPLACE PROCEDURE devdiag.refresh_rollups(
@@ -89,6 +92,7 @@ DECLARE
     t_reports boolean[];
     v_purged regclass[];
     v_part regclass;
+    v_holds boolean;
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
@@ -128,6 +132,18 @@ BEGIN
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                 HINT = 'SELECT devdiag.rollup_rebuild() recounts the rollups from the runs left and clears the list.';
         END IF;
+    ELSE
+        -- The purged days holding this tenant's runs. Their list rows stay
+        -- locked until commit: the all-tenant refresh deletes a day's row
+        -- before it drops the day, so none is dropped under this one.
+        FOR v_part IN
+            SELECT p.part FROM devdiag_rollup.rollup_purged_day AS p ORDER BY p.day, p.part FOR KEY SHARE
+        LOOP
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s AS o WHERE o.tenant = $1)', v_part) INTO v_holds USING p_tenant;
+            IF v_holds THEN
+                v_purged := array_append(v_purged, v_part);
+            END IF;
+        END LOOP;
     END IF;
     IF v_hi <= v_lo AND v_purged IS NULL THEN
         -- Nothing written or purged since: the rollups are current as of now.
@@ -174,6 +190,13 @@ BEGIN
             WHERE p.part = v_part;
             DELETE FROM devdiag_rollup.rollup_purged_day AS p WHERE p.part = v_part;
             EXECUTE format('DROP TABLE %s', v_part);
+        END LOOP;
+    ELSE
+        FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
+            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, p_tenant)
+            FROM devdiag_rollup.rollup_purged_day AS p
+            WHERE p.part = v_part;
+            EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = $1', v_part) USING p_tenant;
         END LOOP;
     END IF;
 

@@ -303,3 +303,36 @@ def test_a_refresh_over_more_targets_than_one_chunk_is_exact(pg, fresh_db, read)
         assert conn.execute("SELECT count(*), count(*) FILTER (WHERE episode_no = 2) FROM devdiag.v_problem_episodes"
                             ).fetchone() == (10400, 5200)
         assert mismatches(conn, refresh=False) == {}
+
+
+@pytest.mark.parametrize("replay_read", ["probe", "scan"])
+def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_exact(pg, fresh_db, replay_read):
+    """An episode begun on a day purged since the last refresh, and a late run after that day that clears it: a
+    refresh of the tenant alone takes the tenant's purged runs out first (it never replays from runs that are
+    gone), and the next all-tenant refresh takes out the other tenants' runs, and none twice."""
+    day = (datetime.now(timezone.utc) - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
+    t, other = target("purged-start"), target("purged-other")
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        owner.execute("SELECT set_config('devdiag.replay_read', %s, false)", (replay_read,))
+        owner.execute("""INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) VALUES
+                         (%(d0)s, 'acme', %(t)s, '["CSP"]', 'embed'), (%(d2)s, 'acme', %(t)s, '["CSP"]', 'embed'),
+                         (%(d0)s, 'globex', %(o)s, '["XFO"]', 'full'), (%(d2)s, 'globex', %(o)s, '[]', 'full')""",
+                      {"d0": day + timedelta(hours=1), "d2": day + timedelta(days=2, hours=1), "t": t, "o": other})
+        owner.execute("CALL devdiag.refresh_rollups()")
+        owner.execute("SELECT devdiag.archive_run_days(100, %s)", (day + timedelta(days=1),))
+        assert owner.execute("SELECT devdiag.purge_archive_day(%s)", (day.date(),)).fetchone()[0] == 2
+        owner.execute("""INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
+                         VALUES (%s, 'acme', %s, '[]', 'embed')""", (day + timedelta(days=1, hours=1), t))
+        owner.commit()
+        assert owner.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (1,)
+        owner.commit()
+        assert owner.execute("SELECT count(*), min(started_at) FROM devdiag.v_problem_episodes WHERE target_hash = %s",
+                             (t,)).fetchone() == (1, day + timedelta(days=2, hours=1))
+        # globex's purged runs wait for the all-tenant refresh, which takes them (and only them) out
+        assert owner.execute("SELECT count(*) FROM devdiag.v_problem_episodes WHERE target_hash = %s",
+                             (other,)).fetchone() == (1,)
+        owner.execute("CALL devdiag.refresh_rollups()")
+        owner.commit()
+        assert mismatches(owner, refresh=False) == {}
+        assert owner.execute("SELECT count(*) FROM devdiag_rollup.rollup_purged_day").fetchone() == (0,)
