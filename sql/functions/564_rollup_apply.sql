@@ -58,6 +58,12 @@ BEGIN
     IF p_tenant IS NULL THEN
         RETURN;
     END IF;
+    -- The folds read partitions directly (sizes, the DEFAULT partitions).
+    -- Retention locks a run table before its partitions, live before
+    -- archive: so does this, or a fold holding the archive's DEFAULT
+    -- partition would wait on the live one while retention, holding that,
+    -- waits on the archive's.
+    LOCK TABLE ONLY devdiag.diag_run, ONLY devdiag.diag_run_archive IN ACCESS SHARE MODE;
     SELECT min(u.t0) INTO v_from FROM unnest(p_from) AS u (t0);
     SELECT e.est_rows INTO v_rows FROM devdiag.run_rows_estimate(v_from, TRUE) AS e;
     v_chunk := greatest(5000, ceil(cardinality(p_tenant) / greatest(1, ceil(v_rows / 4000000))))::integer;

@@ -105,7 +105,7 @@ def test_two_concurrent_archive_jobs_neither_lose_nor_duplicate(pg, history_db):
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    assert not errors, "\n\n".join(map(str, errors))
     with psycopg.connect(dsn) as conn:
         assert sum(counts(conn)) == total
         both = conn.execute("""SELECT count(*) FROM devdiag.diag_run d

@@ -151,7 +151,7 @@ def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
     stop.set()
     for t in refreshers:
         t.join()
-    assert errors == []
+    assert not errors, "\n\n".join(map(str, errors))
     with psycopg.connect(dsn) as conn:
         assert mismatches(conn) == {}
 
@@ -193,7 +193,7 @@ def test_archive_and_purge_run_beside_writers_and_refreshes(pg, fresh_db):
     stop.set()
     for t in refreshers:
         t.join()
-    assert errors == []
+    assert not errors, "\n\n".join(map(str, errors))
     assert sum(purged) > 0
     with psycopg.connect(dsn) as conn:
         conn.execute("SELECT devdiag.archive_run_days(100, now() - interval '3 days')")

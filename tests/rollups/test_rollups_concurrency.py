@@ -49,7 +49,7 @@ def test_concurrent_writers_of_one_tenant_leave_every_view_equal_to_its_referenc
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    assert not errors, "\n\n".join(map(str, errors))
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0] > 0
         assert mismatches(conn) == {}
