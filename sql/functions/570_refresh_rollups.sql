@@ -93,6 +93,7 @@ DECLARE
     v_purged regclass[];
     v_part regclass;
     v_holds boolean;
+    v_tenant_purged regclass[];
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
@@ -123,27 +124,33 @@ BEGIN
     END IF;
     IF p_tenant IS NULL THEN
         SELECT array_agg(p.part ORDER BY p.day, p.part) INTO v_purged FROM devdiag_rollup.rollup_purged_day AS p;
-        IF EXISTS (
-            SELECT FROM unnest(v_purged) AS x (part)
-            WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid = x.part)
-        ) THEN
-            RAISE EXCEPTION 'refresh_rollups: a purged archive day listed in devdiag_rollup.rollup_purged_day was '
-                'dropped before its runs left the rollups'
-                USING ERRCODE = 'object_not_in_prerequisite_state',
-                HINT = 'SELECT devdiag.rollup_rebuild() recounts the rollups from the runs left and clears the list.';
-        END IF;
     ELSE
         -- The purged days holding this tenant's runs. Their list rows stay
         -- locked until commit: the all-tenant refresh deletes a day's row
         -- before it drops the day, so none is dropped under this one.
-        FOR v_part IN
-            SELECT p.part FROM devdiag_rollup.rollup_purged_day AS p ORDER BY p.day, p.part FOR KEY SHARE
-        LOOP
+        SELECT array_agg(x.part ORDER BY x.day, x.part) INTO v_purged
+        FROM (
+            SELECT p.part, p.day FROM devdiag_rollup.rollup_purged_day AS p ORDER BY p.day, p.part FOR KEY SHARE
+        ) AS x;
+    END IF;
+    IF EXISTS (
+        SELECT FROM unnest(v_purged) AS x (part)
+        WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c WHERE c.oid = x.part)
+    ) THEN
+        RAISE EXCEPTION 'refresh_rollups: a purged archive day listed in devdiag_rollup.rollup_purged_day was '
+            'dropped before its runs left the rollups'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'SELECT devdiag.rollup_rebuild() recounts the rollups from the runs left and clears the list.';
+    END IF;
+    IF p_tenant IS NOT NULL AND v_purged IS NOT NULL THEN
+        -- (names from regclass values)
+        FOREACH v_part IN ARRAY v_purged LOOP
             EXECUTE format('SELECT EXISTS (SELECT FROM %s AS o WHERE o.tenant = $1)', v_part) INTO v_holds USING p_tenant;
             IF v_holds THEN
-                v_purged := array_append(v_purged, v_part);
+                v_tenant_purged := array_append(v_tenant_purged, v_part);
             END IF;
         END LOOP;
+        v_purged := v_tenant_purged;
     END IF;
     IF v_hi <= v_lo AND v_purged IS NULL THEN
         -- Nothing written or purged since: the rollups are current as of now.
