@@ -309,7 +309,8 @@ def test_a_refresh_over_more_targets_than_one_chunk_is_exact(pg, fresh_db, read)
 def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_exact(pg, fresh_db, replay_read):
     """An episode begun on a day purged since the last refresh, and a late run after that day that clears it: a
     refresh of the tenant alone takes the tenant's purged runs out first (it never replays from runs that are
-    gone), and the next all-tenant refresh takes out the other tenants' runs, and none twice."""
+    gone), needing to see only its own rows of the day kept aside, and the next all-tenant refresh takes out the
+    other tenants' runs, and none twice."""
     day = (datetime.now(timezone.utc) - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
     t, other = target("purged-start"), target("purged-other")
     with psycopg.connect(pg.dsn(fresh_db)) as owner:
@@ -324,8 +325,21 @@ def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_ex
         assert owner.execute("SELECT devdiag.purge_archive_day(%s)", (day.date(),)).fetchone()[0] == 2
         owner.execute("""INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
                          VALUES (%s, 'acme', %s, '[]', 'embed')""", (day + timedelta(days=1, hours=1), t))
+        # the day kept aside shows the refresh of acme only acme's rows (as a distributed table's shard would)
+        part = owner.execute("SELECT part::text FROM devdiag_rollup.rollup_purged_day").fetchone()[0]
+        for stmt in ("ALTER TABLE {} ENABLE ROW LEVEL SECURITY", "ALTER TABLE {} FORCE ROW LEVEL SECURITY",
+                     "CREATE POLICY every_row ON {} USING (true)",
+                     "CREATE POLICY only_acme ON {} AS RESTRICTIVE "
+                     "USING (tenant = 'acme') WITH CHECK (tenant = 'acme')"):
+            owner.execute(sql.SQL(stmt).format(sql.SQL(part)))
         owner.commit()
         assert owner.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (1,)
+        owner.commit()
+        for stmt in ("DROP POLICY only_acme ON {}", "DROP POLICY every_row ON {}",
+                     "ALTER TABLE {} NO FORCE ROW LEVEL SECURITY", "ALTER TABLE {} DISABLE ROW LEVEL SECURITY"):
+            owner.execute(sql.SQL(stmt).format(sql.SQL(part)))
+        left = owner.execute(sql.SQL("SELECT count(*), min(tenant) FROM {}").format(sql.SQL(part))).fetchone()
+        assert left == (1, "globex")
         owner.commit()
         assert owner.execute("SELECT count(*), min(started_at) FROM devdiag.v_problem_episodes WHERE target_hash = %s",
                              (t,)).fetchone() == (1, day + timedelta(days=2, hours=1))
