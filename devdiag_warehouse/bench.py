@@ -848,9 +848,8 @@ def main(argv=None) -> int:
                     "ORDER BY 1, 2").fetchall():
                 conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(schema, table)))
             res["timings"]["vacuum_s"] = round(time.monotonic() - t, 1)
-        with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
-            su.execute("CHECKPOINT")
-        with psycopg.connect(dsn, autocommit=True) as conn:
+            with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
+                su.execute("CHECKPOINT")
             res["floor"] = ingest_floor(conn, work, postmaster)
             say(f"floor: {res['floor']['runs_per_s']:,} runs/s; backfill (COPY + refresh) into a fresh database")
             t = time.monotonic()

@@ -92,8 +92,6 @@ DECLARE
     t_reports boolean[];
     v_purged regclass[];
     v_part regclass;
-    v_holds boolean;
-    v_tenant_purged regclass[];
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
@@ -125,9 +123,9 @@ BEGIN
     IF p_tenant IS NULL THEN
         SELECT array_agg(p.part ORDER BY p.day, p.part) INTO v_purged FROM devdiag_rollup.rollup_purged_day AS p;
     ELSE
-        -- The purged days holding this tenant's runs. Their list rows stay
-        -- locked until commit: the all-tenant refresh deletes a day's row
-        -- before it drops the day, so none is dropped under this one.
+        -- The purged days, their list rows locked until commit: the
+        -- all-tenant refresh deletes a day's row before it drops the day, so
+        -- none is dropped under this one.
         SELECT array_agg(x.part ORDER BY x.day, x.part) INTO v_purged
         FROM (
             SELECT p.part, p.day FROM devdiag_rollup.rollup_purged_day AS p ORDER BY p.day, p.part FOR KEY SHARE
@@ -142,17 +140,18 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'SELECT devdiag.rollup_rebuild() recounts the rollups from the runs left and clears the list.';
     END IF;
-    IF p_tenant IS NOT NULL AND v_purged IS NOT NULL THEN
+    IF p_tenant IS NOT NULL THEN
+        -- This tenant's runs of those days leave the rollups, and the day
+        -- kept aside, before anything of the tenant is folded or replayed.
         -- (names from regclass values)
-        FOREACH v_part IN ARRAY v_purged LOOP
-            EXECUTE format('SELECT EXISTS (SELECT FROM %s AS o WHERE o.tenant = $1)', v_part) INTO v_holds USING p_tenant;
-            IF v_holds THEN
-                v_tenant_purged := array_append(v_tenant_purged, v_part);
-            END IF;
+        FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
+            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, p_tenant)
+            FROM devdiag_rollup.rollup_purged_day AS p
+            WHERE p.part = v_part;
+            EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = $1', v_part) USING p_tenant;
         END LOOP;
-        v_purged := v_tenant_purged;
     END IF;
-    IF v_hi <= v_lo AND v_purged IS NULL THEN
+    IF v_hi <= v_lo AND (p_tenant IS NOT NULL OR v_purged IS NULL) THEN
         -- Nothing written or purged since: the rollups are current as of now.
         IF p_tenant IS NULL THEN
             UPDATE devdiag_rollup.rollup_refresh_state SET refreshed_at = now();
@@ -197,13 +196,6 @@ BEGIN
             WHERE p.part = v_part;
             DELETE FROM devdiag_rollup.rollup_purged_day AS p WHERE p.part = v_part;
             EXECUTE format('DROP TABLE %s', v_part);
-        END LOOP;
-    ELSE
-        FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
-            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, p_tenant)
-            FROM devdiag_rollup.rollup_purged_day AS p
-            WHERE p.part = v_part;
-            EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = $1', v_part) USING p_tenant;
         END LOOP;
     END IF;
 
