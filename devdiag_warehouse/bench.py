@@ -74,6 +74,7 @@ REFERENCE = {
     "v_episode_days": "v_ref_episode_days",
     "v_tenant_daily": "v_ref_tenant_daily",
     "v_problem_episodes": "v_ref_problem_episodes",
+    "v_recurrence_days": "v_ref_recurrence_days",
 }
 # Functions over those views whose devdiag_ref twin is made from the same definition
 # with the views swapped for their references (sql/functions/355).

@@ -1,12 +1,20 @@
 -- Why: rollup_episode_day counts the episodes of rollup_ttr_episode per
--- tenant, problem, first-seen day and first-zero day, and rollup_resolved_day
--- sums the resolved ones per tenant and first-zero day. The episode replay
+-- tenant, problem, first-seen day and first-zero day, rollup_resolved_day
+-- sums the resolved ones per tenant and first-zero day, and
+-- rollup_recurrence_day counts them per tenant, problem and first-seen day
+-- by how many days before each its previous episode began (since_previous[k]:
+-- k or more days before, or no previous episode; k = 1 .. 92), so a window
+-- of up to 92 days finds the episodes that are their target's first in it
+-- with one element per row. The episode replay
 -- (devdiag.rollup_recompute_episodes, below) hands every episode row it removed (-1) or added (+1)
--- here in the same statement, so both stay exact whatever replays episodes (a
+-- here in the same statement, so all three stay exact whatever replays episodes (a
 -- refresh, a purge, a rebuild). Most episode updates only move last_seen:
 -- their -1 and +1 cancel and touch no row. A row goes when its counts reach
 -- zero, as a count over the episodes would have no row there.
 DROP FUNCTION IF EXISTS devdiag.rollup_episode_day_apply(text[], text[], date[], date[], integer[], boolean[]);
+DROP FUNCTION IF EXISTS devdiag.rollup_episode_day_apply(
+    text[], text[], timestamptz[], timestamptz[], integer[], integer[]
+);
 
 CREATE OR REPLACE FUNCTION devdiag.rollup_episode_day_apply(
     p_tenant text[],
@@ -14,6 +22,7 @@ CREATE OR REPLACE FUNCTION devdiag.rollup_episode_day_apply(
     p_started timestamptz[],
     p_resolved timestamptz[],
     p_episode_no integer[],
+    p_prev timestamptz[],
     p_sign integer[]
 )
 RETURNS void
@@ -74,12 +83,122 @@ BEGIN
             'devdiag_rollup.rollup_resolved_day', '{episodes,ttr_days_sum}', z_tenant, z_day, z_episodes, z_ttr
         );
     END IF;
+
+    PERFORM devdiag.rollup_recurrence_day_apply(p_tenant, p_code, p_started, p_episode_no, p_prev, p_sign);
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(text[], text[], timestamptz[], timestamptz[], integer[], integer[]) IS
-'Moves rollup_episode_day and rollup_resolved_day by signed episode rows '
-'(tenant, problem, started_at, resolved_at, episode_no, sign); drops the rows that reach zero.';
+COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(
+    text[], text[], timestamptz[], timestamptz[], integer[], timestamptz[], integer[]
+) IS
+'Moves rollup_episode_day, rollup_resolved_day and rollup_recurrence_day by signed episode rows '
+'(tenant, problem, started_at, resolved_at, episode_no, prev_started_at, sign); drops the rows that reach zero.';
+
+-- Why: rollup_recurrence_day (see rollup_episode_day_apply above) moves by the
+-- same signed episode rows; a warehouse that had episodes before it existed
+-- fills it from them once, through this function alone.
+CREATE OR REPLACE FUNCTION devdiag.rollup_recurrence_day_apply(
+    p_tenant text[],
+    p_code text[],
+    p_started timestamptz[],
+    p_episode_no integer[],
+    p_prev timestamptz[],
+    p_sign integer[]
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    z_tenant text[];
+    z_code text[];
+    z_start date[];
+BEGIN
+    -- Each episode counts in since_previous[1 .. its gap in days] (the gap
+    -- capped at 92, and 92 with no previous episode). The signed episodes are
+    -- counted per gap first, then summed from the longest gap down, for the
+    -- days whose counts per gap moved (an episode that only moved on cancels).
+    WITH g AS (
+        SELECT
+            u.tenant, u.problem_code, devdiag.utc_day(u.started_at) AS start_day, u.episode_no, u.sign,
+            CASE WHEN u.prev IS NULL THEN 92
+                ELSE least(92, devdiag.utc_day(u.started_at) - devdiag.utc_day(u.prev)) END AS gap
+        FROM unnest(p_tenant, p_code, p_started, p_episode_no, p_prev, p_sign)
+            AS u (tenant, problem_code, started_at, episode_no, prev, sign)
+    ),
+    by_gap AS (
+        SELECT g.tenant, g.problem_code, g.start_day, g.gap, sum(g.sign)::integer AS episodes
+        FROM g
+        GROUP BY 1, 2, 3, 4
+        HAVING sum(g.sign) <> 0
+    ),
+    by_day AS (
+        SELECT
+            g.tenant, g.problem_code, g.start_day, sum(g.sign) AS episodes,
+            coalesce(sum(g.sign) FILTER (WHERE g.episode_no > 1), 0) AS recurrences
+        FROM g
+        GROUP BY 1, 2, 3
+    ),
+    cumulative AS (
+        SELECT
+            d.tenant, d.problem_code, d.start_day, k.k,
+            sum(coalesce(b.episodes, 0)) OVER (
+                PARTITION BY d.tenant, d.problem_code, d.start_day ORDER BY k.k DESC
+            )::integer AS episodes
+        FROM (SELECT DISTINCT b.tenant, b.problem_code, b.start_day FROM by_gap AS b) AS d
+        CROSS JOIN generate_series(1, 92) AS k (k)
+        LEFT JOIN by_gap AS b
+            ON d.tenant = b.tenant AND d.problem_code = b.problem_code AND d.start_day = b.start_day AND b.gap = k.k
+    ),
+    delta AS (
+        SELECT
+            d.tenant, d.problem_code, d.start_day, d.episodes, d.recurrences,
+            coalesce(a.since_previous, array_fill(0, ARRAY[92])) AS since_previous
+        FROM by_day AS d
+        LEFT JOIN (
+            SELECT c.tenant, c.problem_code, c.start_day, array_agg(c.episodes ORDER BY c.k) AS since_previous
+            FROM cumulative AS c
+            GROUP BY 1, 2, 3
+        ) AS a ON d.tenant = a.tenant AND d.problem_code = a.problem_code AND d.start_day = a.start_day
+        WHERE d.episodes <> 0 OR d.recurrences <> 0 OR a.tenant IS NOT NULL
+    ),
+    up AS (
+        INSERT INTO devdiag_rollup.rollup_recurrence_day AS r (
+            tenant, problem_code, start_day, episodes, recurrences, since_previous
+        )
+        SELECT d.tenant, d.problem_code, d.start_day, d.episodes, d.recurrences, d.since_previous
+        FROM delta AS d
+        ORDER BY 1, 2, 3
+        ON CONFLICT (tenant, problem_code, start_day) DO UPDATE
+        SET episodes = r.episodes + excluded.episodes,
+            recurrences = r.recurrences + excluded.recurrences,
+            since_previous = ARRAY(
+                SELECT x.a + x.b
+                FROM unnest(r.since_previous, excluded.since_previous) WITH ORDINALITY AS x (a, b, k)
+                ORDER BY x.k
+            )
+        RETURNING r.tenant, r.problem_code, r.start_day, r.episodes
+    )
+    SELECT array_agg(up.tenant), array_agg(up.problem_code), array_agg(up.start_day)
+    INTO z_tenant, z_code, z_start
+    FROM up
+    WHERE up.episodes = 0;
+    IF z_tenant IS NOT NULL THEN
+        -- (no episode left that day: every count is zero)
+        DELETE FROM devdiag_rollup.rollup_recurrence_day AS r
+        USING unnest(z_tenant, z_code, z_start) AS z (tenant, problem_code, start_day)
+        WHERE r.tenant = z.tenant AND r.problem_code = z.problem_code AND r.start_day = z.start_day
+            AND r.episodes = 0;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION devdiag.rollup_recurrence_day_apply(
+    text[], text[], timestamptz[], integer[], timestamptz[], integer[]
+) IS
+'Moves rollup_recurrence_day by signed episode rows (tenant, problem, started_at, episode_no, prev_started_at, '
+'sign); drops the rows that reach zero.';
 
 -- Why: an episode depends only on the runs of its own target, and a changed
 -- run can only change what follows it. So for each target a statement touched
@@ -168,6 +287,7 @@ DECLARE
     o_eid bigint[];
     o_ttr integer[];
     o_no integer[];
+    o_prev timestamptz[];
     -- the difference to apply: sign -1 = episode gone, 1 = episode added
     g_sign integer[];
     g_tenant text[];
@@ -181,6 +301,7 @@ DECLARE
     g_eid bigint[];
     g_ttr integer[];
     g_no integer[];
+    g_prev timestamptz[];
     z_hist_tenant text[];
     z_hist_code text[];
     z_hist_ttr integer[];
@@ -230,12 +351,12 @@ BEGIN
     -- index probe per target instead of sorting the whole table.)
     SELECT array_agg(a.tk), array_agg(e.problem_code), array_agg(e.preset), array_agg(e.started_at),
         array_agg(e.last_seen), array_agg(e.resolved_at), array_agg(e.start_run_id), array_agg(e.end_run_id),
-        array_agg(e.ttr_days), array_agg(e.episode_no)
-    INTO o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no
+        array_agg(e.ttr_days), array_agg(e.episode_no), array_agg(e.prev_started_at)
+    INTO o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no, o_prev
     FROM unnest(a_tenant, a_target, a_from) WITH ORDINALITY AS a (tenant, target_hash, t0, tk)
     CROSS JOIN LATERAL (
         SELECT x.problem_code, x.preset, x.started_at, x.last_seen, x.resolved_at, x.start_run_id,
-            x.end_run_id, x.ttr_days, x.episode_no
+            x.end_run_id, x.ttr_days, x.episode_no, x.prev_started_at
         FROM devdiag_rollup.rollup_ttr_episode AS x
         WHERE x.tenant = a.tenant AND x.target_hash = a.target_hash
             AND coalesce(x.resolved_at, 'infinity') >= a.t0
@@ -382,48 +503,54 @@ BEGIN
     ),
     o AS (
         SELECT x.*
-        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no)
-            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid, ttr, no)
+        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no, o_prev)
+            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid, ttr, no, prev)
     ),
     old AS (
         SELECT a.tenant, a.target_hash, x.code AS problem_code, x.preset, x.started_at, x.last_seen,
-            x.resolved_at, x.sid AS start_run_id, x.eid AS end_run_id, x.ttr AS ttr_days, x.no AS episode_no
+            x.resolved_at, x.sid AS start_run_id, x.eid AS end_run_id, x.ttr AS ttr_days, x.no AS episode_no,
+            x.prev AS prev_started_at
         FROM o AS x
         INNER JOIN a ON x.tk = a.tk
     ),
     ne AS (
         SELECT
             x.*,
-            row_number() OVER (PARTITION BY x.tk, x.code ORDER BY x.started_at, x.sid) AS rn
+            row_number() OVER w AS rn,
+            lag(x.started_at) OVER w AS prev_in
         FROM unnest(e_tk, e_code, e_preset, e_start, e_last, e_end, e_sid, e_eid)
             AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid)
+        WINDOW w AS (PARTITION BY x.tk, x.code ORDER BY x.started_at, x.sid)
     ),
-    -- the number of the last episode ended before t0 (the stored episodes
-    -- after t0 are numbered on from it, or else one probe finds it)
+    -- the number and start of the last episode ended before t0 (the stored
+    -- episodes after t0 are numbered on from it and the first of them keeps
+    -- its start, or else one probe finds it)
     base AS (
         SELECT
             k.tk, k.code,
-            coalesce(
-                m.n0,
-                (
-                    SELECT p.episode_no FROM devdiag_rollup.rollup_ttr_episode AS p
-                    WHERE p.tenant = a.tenant AND p.target_hash = a.target_hash AND p.problem_code = k.code
-                        AND coalesce(p.resolved_at, 'infinity') < a.t0
-                    ORDER BY p.started_at DESC, p.start_run_id DESC
-                    LIMIT 1
-                ),
-                0
-            ) AS n0
+            coalesce(m.n0, p.episode_no, 0) AS n0,
+            CASE WHEN m.tk IS NOT NULL THEN m.prev0 ELSE p.started_at END AS prev0
         FROM (SELECT DISTINCT ne.tk, ne.code FROM ne) AS k
         INNER JOIN a ON k.tk = a.tk
         LEFT JOIN (
-            SELECT o.tk, o.code, min(o.no) - 1 AS n0 FROM o GROUP BY o.tk, o.code
+            SELECT o.tk, o.code, min(o.no) - 1 AS n0, (array_agg(o.prev ORDER BY o.no))[1] AS prev0
+            FROM o
+            GROUP BY o.tk, o.code
         ) AS m ON k.tk = m.tk AND k.code = m.code
+        LEFT JOIN LATERAL (
+            SELECT p.episode_no, p.started_at FROM devdiag_rollup.rollup_ttr_episode AS p
+            WHERE m.tk IS NULL
+                AND p.tenant = a.tenant AND p.target_hash = a.target_hash AND p.problem_code = k.code
+                AND coalesce(p.resolved_at, 'infinity') < a.t0
+            ORDER BY p.started_at DESC, p.start_run_id DESC
+            LIMIT 1
+        ) AS p ON TRUE
     ),
     new AS (
         SELECT a.tenant, a.target_hash, x.code, x.preset, x.started_at, x.last_seen, x.resolved_at,
             x.sid, x.eid, devdiag.utc_day(x.resolved_at) - devdiag.utc_day(x.started_at),
-            (b.n0 + x.rn)::integer
+            (b.n0 + x.rn)::integer,
+            CASE WHEN x.rn = 1 THEN b.prev0 ELSE x.prev_in END
         FROM ne AS x
         INNER JOIN a ON x.tk = a.tk
         INNER JOIN base AS b ON x.tk = b.tk AND x.code = b.code
@@ -435,30 +562,33 @@ BEGIN
     )
     SELECT array_agg(g.sign), array_agg(g.tenant), array_agg(g.target_hash), array_agg(g.problem_code),
         array_agg(g.preset), array_agg(g.started_at), array_agg(g.last_seen), array_agg(g.resolved_at),
-        array_agg(g.start_run_id), array_agg(g.end_run_id), array_agg(g.ttr_days), array_agg(g.episode_no)
-    INTO g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no
+        array_agg(g.start_run_id), array_agg(g.end_run_id), array_agg(g.ttr_days), array_agg(g.episode_no),
+        array_agg(g.prev_started_at)
+    INTO g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no, g_prev
     FROM g;
     IF g_sign IS NULL THEN
         RETURN 0;
     END IF;
     v_changed := cardinality(g_sign);
 
-    -- An episode that only moved on (new last_seen, now resolved, renumbered)
-    -- keeps its key: update it in place; the others go or come.
+    -- An episode that only moved on (new last_seen, now resolved, renumbered,
+    -- another previous episode) keeps its key: update it in place; the others go or come.
     WITH g AS MATERIALIZED (
         SELECT
             g.*,
             count(*) OVER (
                 PARTITION BY g.tenant, g.target_hash, g.problem_code, g.started_at, g.start_run_id
             ) = 2 AS paired
-        FROM unnest(g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no)
-            AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
-                start_run_id, end_run_id, ttr_days, episode_no)
+        FROM unnest(
+            g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no, g_prev
+        ) AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
+            start_run_id, end_run_id, ttr_days, episode_no, prev_started_at)
     ),
     upd AS (
         UPDATE devdiag_rollup.rollup_ttr_episode AS e
         SET preset = m.preset, last_seen = m.last_seen, resolved_at = m.resolved_at,
-            end_run_id = m.end_run_id, ttr_days = m.ttr_days, episode_no = m.episode_no
+            end_run_id = m.end_run_id, ttr_days = m.ttr_days, episode_no = m.episode_no,
+            prev_started_at = m.prev_started_at
         FROM g AS m
         WHERE m.sign = 1 AND m.paired
             AND e.tenant = m.tenant AND e.target_hash = m.target_hash AND e.problem_code = m.problem_code
@@ -473,15 +603,15 @@ BEGIN
     )
     INSERT INTO devdiag_rollup.rollup_ttr_episode (
         tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
-        start_run_id, end_run_id, ttr_days, episode_no
+        start_run_id, end_run_id, ttr_days, episode_no, prev_started_at
     )
     SELECT g.tenant, g.target_hash, g.problem_code, g.preset, g.started_at, g.last_seen, g.resolved_at,
-        g.start_run_id, g.end_run_id, g.ttr_days, g.episode_no
+        g.start_run_id, g.end_run_id, g.ttr_days, g.episode_no, g.prev_started_at
     FROM g
     WHERE g.sign = 1 AND NOT g.paired;
 
     -- Episodes per day and resolved per day move by the same rows.
-    PERFORM devdiag.rollup_episode_day_apply(g_tenant, g_code, g_start, g_end, g_no, g_sign);
+    PERFORM devdiag.rollup_episode_day_apply(g_tenant, g_code, g_start, g_end, g_no, g_prev, g_sign);
 
     -- Histogram and per-problem statistics move by the episodes that changed.
     WITH g AS (
@@ -543,8 +673,8 @@ $$;
 COMMENT ON FUNCTION devdiag.rollup_recompute_episodes(text[], text[], timestamptz[], boolean[]) IS
 'Replays remediation episodes of the given targets from the given times on (seeded with the episodes open then; '
 'p_reports: whether the changed run reports a problem) '
-'and applies the difference to rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day '
-'and rollup_resolved_day; returns the episode rows changed.';
+'and applies the difference to rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day, '
+'rollup_resolved_day and rollup_recurrence_day; returns the episode rows changed.';
 
 -- Why: an episode depends only on the runs of its own target, so a refresh
 -- replays the episodes of the targets it touched from the earliest ts it
@@ -559,5 +689,17 @@ devdiag.fold_ttr_episodes(text[], text[], timestamptz[], boolean[]);
 
 SELECT devdiag.rollup_register(
     'ttr_episodes', 200, 'run_targets', 'devdiag.rollup_recompute_episodes',
-    'rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day, rollup_resolved_day'
+    'rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day, rollup_resolved_day, '
+    'rollup_recurrence_day'
 );
+
+-- A warehouse that had episodes before rollup_recurrence_day existed fills
+-- it from them once (every episode counts on its start day, so episodes and
+-- an empty rollup mean it was never filled).
+SELECT
+    devdiag.rollup_recurrence_day_apply(
+        array_agg(e.tenant), array_agg(e.problem_code), array_agg(e.started_at), array_agg(e.episode_no),
+        array_agg(e.prev_started_at), array_agg(1)
+    )
+FROM devdiag_rollup.rollup_ttr_episode AS e
+HAVING NOT EXISTS (SELECT FROM devdiag_rollup.rollup_recurrence_day) AND count(*) > 0;

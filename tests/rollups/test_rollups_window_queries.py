@@ -19,6 +19,7 @@ import pytest
 
 from devdiag_warehouse.bench import as_reference
 from devdiag_warehouse.localdb import find_bindir
+from tests.rollups.rollup_support import mismatches
 from tests.rollups.test_rollups_random import World
 
 QUERIES = Path(__file__).resolve().parents[2] / "sql" / "queries"
@@ -68,3 +69,85 @@ def test_window_queries_equal_their_raw_form_after_random_writes(pg, fresh_db, t
             assert sorted(got) == sorted(want), f"{path.name} {variables}"
             compared += bool(want)
     assert compared >= len(FILES) * 3
+
+
+def recurrence_from_episodes() -> str:
+    """350's branch for long windows, for every window: the episodes themselves, distinct targets counted
+    directly, over the raw-data views."""
+    text = (QUERIES / "350_problem_recurrence.sql").read_text()
+    head, branches = text.split("\\ir include/window_params.psql\n", 1)
+    episodes = branches.split("UNION ALL\n", 1)[1]
+    gate = "    AND :'to'::date - :'from'::date >= 92\n"
+    assert gate in episodes
+    return as_reference(head + "\\ir include/window_params.psql\n" + episodes.replace(gate, "", 1))
+
+
+def recurring_target(conn, tenant: str, name: str, days_ago: list[int], code: str = "CSP_MISSING") -> None:
+    """One episode of the code on the target for each day given: reported at 10:00 UTC, cleared at 14:00."""
+    today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
+    for d in days_ago:
+        day = today - timedelta(days=d)
+        conn.execute("SELECT devdiag.ensure_run_partitions(%s, %s)", (day, day))
+        for hour, problems in ((10, f'["{code}"]'), (14, "[]")):
+            conn.execute(
+                """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
+                   VALUES (%s::date + make_interval(hours => %s), %s, encode(sha256(%s::bytea), 'hex'),
+                           %s::jsonb, 'full')""", (day, hour, tenant, name, problems))
+
+
+@pytest.mark.slow
+def test_recurrence_counts_each_target_once_per_window_as_the_episodes_do(pg, fresh_db, tmp_path):
+    """350 reads v_recurrence_days for windows of up to 92 days and the episodes beyond: both give what the
+    episodes of the window give, at the 92-day edge, with previous episodes up to 200 days back, per tenant."""
+    dsn = pg.dsn(fresh_db)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        recurring_target(conn, "acme", "a", [200, 100, 95, 60, 8, 3, 0])
+        recurring_target(conn, "acme", "b", [93, 92, 91, 2])
+        recurring_target(conn, "acme", "c", [120, 30], code="IFRAME_BLOCKED")
+        recurring_target(conn, "globex", "a", [150, 91, 1, 0])
+        recurring_target(conn, "globex", "d", [5])
+        conn.execute("CALL devdiag.refresh_rollups()")
+        assert mismatches(conn, refresh=False) == {}
+        today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
+        gaps = conn.execute("SELECT max(since_previous[92]) FROM devdiag.v_recurrence_days "
+                            "WHERE recurrences > 0").fetchone()[0]
+        assert gaps > 0  # a recurrence 92 or more days after its previous episode
+    (tmp_path / "include").symlink_to(QUERIES / "include")
+    query = QUERIES / "350_problem_recurrence.sql"
+    classic = tmp_path / "350_from_episodes.sql"
+    classic.write_text(recurrence_from_episodes())
+
+    def window(first_day_ago: int, last_day_ago: int) -> list[str]:
+        return [f"from={today - timedelta(days=first_day_ago)}", f"to={today - timedelta(days=last_day_ago)}"]
+
+    windows = [[], ["days=92"], ["days=93"], ["days=365"], window(100, 9), window(101, 10), window(92, 92),
+               window(95, 4), window(96, 5), window(0, 0), ["tenant=globex", *window(91, 0)],
+               ["tenant=acme", "days=92"]]
+    compared = 0
+    for variables in windows:
+        got = psql(dsn, query, variables)
+        assert got == psql(dsn, classic, variables), variables
+        compared += bool(got)
+    assert compared == len(windows)
+
+
+def test_recurrence_reads_one_row_per_tenant_problem_and_day_for_windows_up_to_92_days(pg, fresh_db):
+    """The rollup branch of 350 runs for a 92-day window and the episode branch only for a longer one."""
+    dsn = pg.dsn(fresh_db)
+    text = (QUERIES / "350_problem_recurrence.sql").read_text()
+    body = text.split("\\ir include/window_params.psql", 1)[1]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        recurring_target(conn, "acme", "a", [3, 0])
+        conn.execute("CALL devdiag.refresh_rollups()")
+        today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
+        for days, reads_episodes in ((92, False), (93, True)):
+            start = today - timedelta(days=days - 1)
+            sql = (body.replace(":'from'", f"'{start}'").replace(":'to'", f"'{today}'")
+                   .replace(":'window_start'", f"'{start} 00:00:00+00'")
+                   .replace(":'window_end'", f"'{today + timedelta(days=1)} 00:00:00+00'")
+                   .replace(":'tenant'", "''"))
+            plan = [r[0] for r in conn.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql)]
+            def read(table: str) -> bool:
+                return any(table in line and "never executed" not in line for line in plan)
+            assert (read("rollup_ttr_episode"), read("rollup_recurrence_day")) == (
+                reads_episodes, not reads_episodes), "\n".join(plan)

@@ -102,6 +102,11 @@ VIEW_QUERIES: dict[str, str] = {
         FROM devdiag.v_episode_days
         ORDER BY tenant COLLATE "C", problem_code COLLATE "C", first_seen_day, first_zero_day NULLS LAST
     """,
+    "v_recurrence_days": """
+        SELECT tenant, problem_code, first_seen_day, episodes, recurrences, since_previous
+        FROM devdiag.v_recurrence_days
+        ORDER BY tenant COLLATE "C", problem_code COLLATE "C", first_seen_day
+    """,
 }
 
 RUN_COLUMNS = {"ts", "tenant", "target_hash", "env_fp", "preset", "problems", "archived"}
