@@ -111,19 +111,21 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
+    -- the length of since_previous: the longest window it answers, in days
+    c_days CONSTANT integer := 92;
     z_tenant text[];
     z_code text[];
     z_start date[];
 BEGIN
     -- Each episode counts in since_previous[1 .. its gap in days] (the gap
-    -- capped at 92, and 92 with no previous episode). The signed episodes are
+    -- capped at c_days, and c_days with no previous episode). The signed episodes are
     -- counted per gap first, then summed from the longest gap down, for the
     -- days whose counts per gap moved (an episode that only moved on cancels).
     WITH g AS (
         SELECT
             u.tenant, u.problem_code, devdiag.utc_day(u.started_at) AS start_day, u.episode_no, u.sign,
-            CASE WHEN u.prev IS NULL THEN 92
-                ELSE least(92, devdiag.utc_day(u.started_at) - devdiag.utc_day(u.prev)) END AS gap
+            CASE WHEN u.prev IS NULL THEN c_days
+                ELSE least(c_days, devdiag.utc_day(u.started_at) - devdiag.utc_day(u.prev)) END AS gap
         FROM unnest(p_tenant, p_code, p_started, p_episode_no, p_prev, p_sign)
             AS u (tenant, problem_code, started_at, episode_no, prev, sign)
     ),
@@ -147,14 +149,14 @@ BEGIN
                 PARTITION BY d.tenant, d.problem_code, d.start_day ORDER BY k.k DESC
             )::integer AS episodes
         FROM (SELECT DISTINCT b.tenant, b.problem_code, b.start_day FROM by_gap AS b) AS d
-        CROSS JOIN generate_series(1, 92) AS k (k)
+        CROSS JOIN generate_series(1, c_days) AS k (k)
         LEFT JOIN by_gap AS b
             ON d.tenant = b.tenant AND d.problem_code = b.problem_code AND d.start_day = b.start_day AND b.gap = k.k
     ),
     delta AS (
         SELECT
             d.tenant, d.problem_code, d.start_day, d.episodes, d.recurrences,
-            coalesce(a.since_previous, array_fill(0, ARRAY[92])) AS since_previous
+            coalesce(a.since_previous, array_fill(0, ARRAY[c_days])) AS since_previous
         FROM by_day AS d
         LEFT JOIN (
             SELECT c.tenant, c.problem_code, c.start_day, array_agg(c.episodes ORDER BY c.k) AS since_previous
@@ -702,4 +704,6 @@ SELECT
         array_agg(e.prev_started_at), array_agg(1)
     )
 FROM devdiag_rollup.rollup_ttr_episode AS e
-HAVING NOT EXISTS (SELECT FROM devdiag_rollup.rollup_recurrence_day) AND count(*) > 0;
+-- (checked once, before the scan: a filled rollup costs the next migrate nothing)
+WHERE NOT EXISTS (SELECT FROM devdiag_rollup.rollup_recurrence_day)
+HAVING count(*) > 0;
