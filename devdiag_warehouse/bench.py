@@ -75,6 +75,7 @@ REFERENCE = {
     "v_tenant_daily": "v_ref_tenant_daily",
     "v_problem_episodes": "v_ref_problem_episodes",
     "v_recurrence_days": "v_ref_recurrence_days",
+    "v_ttr_blocks": "v_ref_ttr_blocks",
 }
 # Functions over those views whose devdiag_ref twin is made from the same definition
 # with the views swapped for their references (sql/functions/355).

@@ -2,18 +2,232 @@
 -- Parameters (psql -v NAME=VALUE, all optional): tenant (default: every tenant you may read);
 -- from, to: UTC dates, both included (default: the last `days` UTC days up to today; days defaults to 30).
 \ir include/window_params.psql
+-- The medians and 90th percentiles do not add up across days, so this reads
+-- v_ttr_blocks: the window as aligned blocks of 1, 2, 4, ... 64 days, and
+-- per block the resolved episodes counted by devdiag.ttr_bucket of their time
+-- to resolve. Their counts say which bucket holds each percentile's rows;
+-- only those buckets' episodes of the window are read from v_ttr_days and
+-- sorted. The answer is the one percentile_cont over every episode of the
+-- window gives: the same rows, the same interpolation.
+WITH RECURSIVE blocks AS (
+    -- from each day on, the longest block that starts there and ends in the window
+    SELECT
+        :'from'::date AS next_day,
+        NULL::integer AS block_days,
+        NULL::date AS block_start
+    UNION ALL
+    SELECT
+        b.next_day + s.block_days AS next_day,
+        s.block_days,
+        b.next_day AS block_start
+    FROM blocks AS b
+    CROSS JOIN
+        LATERAL (
+            SELECT max(l.days) AS block_days
+            FROM unnest(ARRAY[1, 2, 4, 8, 16, 32, 64]) AS l (days)
+            WHERE (b.next_day - date '1970-01-01') % l.days = 0 AND b.next_day + l.days - 1 <= :'to'::date
+        ) AS s
+    WHERE b.next_day <= :'to'::date
+),
+
+per_problem AS MATERIALIZED (
+    -- element by element: summing ttr_counts[k] for each k is many times
+    -- faster than unnesting the arrays
+    SELECT
+        t.problem_code,
+        sum(t.episodes)::bigint AS episodes,
+        sum(t.ttr_days_sum) AS ttr_days_sum,
+        ARRAY[
+            sum(t.ttr_counts[1]), sum(t.ttr_counts[2]), sum(t.ttr_counts[3]), sum(t.ttr_counts[4]),
+            sum(t.ttr_counts[5]), sum(t.ttr_counts[6]), sum(t.ttr_counts[7]), sum(t.ttr_counts[8]),
+            sum(t.ttr_counts[9]), sum(t.ttr_counts[10]), sum(t.ttr_counts[11]), sum(t.ttr_counts[12]),
+            sum(t.ttr_counts[13]), sum(t.ttr_counts[14]), sum(t.ttr_counts[15]), sum(t.ttr_counts[16]),
+            sum(t.ttr_counts[17]), sum(t.ttr_counts[18]), sum(t.ttr_counts[19]), sum(t.ttr_counts[20]),
+            sum(t.ttr_counts[21]), sum(t.ttr_counts[22]), sum(t.ttr_counts[23]), sum(t.ttr_counts[24]),
+            sum(t.ttr_counts[25]), sum(t.ttr_counts[26]), sum(t.ttr_counts[27]), sum(t.ttr_counts[28]),
+            sum(t.ttr_counts[29]), sum(t.ttr_counts[30]), sum(t.ttr_counts[31]), sum(t.ttr_counts[32]),
+            sum(t.ttr_counts[33]), sum(t.ttr_counts[34]), sum(t.ttr_counts[35]), sum(t.ttr_counts[36]),
+            sum(t.ttr_counts[37]), sum(t.ttr_counts[38]), sum(t.ttr_counts[39]), sum(t.ttr_counts[40]),
+            sum(t.ttr_counts[41]), sum(t.ttr_counts[42]), sum(t.ttr_counts[43]), sum(t.ttr_counts[44]),
+            sum(t.ttr_counts[45]), sum(t.ttr_counts[46]), sum(t.ttr_counts[47]), sum(t.ttr_counts[48]),
+            sum(t.ttr_counts[49]), sum(t.ttr_counts[50]), sum(t.ttr_counts[51]), sum(t.ttr_counts[52]),
+            sum(t.ttr_counts[53]), sum(t.ttr_counts[54]), sum(t.ttr_counts[55]), sum(t.ttr_counts[56]),
+            sum(t.ttr_counts[57]), sum(t.ttr_counts[58]), sum(t.ttr_counts[59]), sum(t.ttr_counts[60]),
+            sum(t.ttr_counts[61]), sum(t.ttr_counts[62]), sum(t.ttr_counts[63]), sum(t.ttr_counts[64]),
+            sum(t.ttr_counts[65]), sum(t.ttr_counts[66]), sum(t.ttr_counts[67]), sum(t.ttr_counts[68]),
+            sum(t.ttr_counts[69]), sum(t.ttr_counts[70]), sum(t.ttr_counts[71]), sum(t.ttr_counts[72]),
+            sum(t.ttr_counts[73]), sum(t.ttr_counts[74]), sum(t.ttr_counts[75]), sum(t.ttr_counts[76]),
+            sum(t.ttr_counts[77]), sum(t.ttr_counts[78]), sum(t.ttr_counts[79]), sum(t.ttr_counts[80]),
+            sum(t.ttr_counts[81]), sum(t.ttr_counts[82]), sum(t.ttr_counts[83]), sum(t.ttr_counts[84]),
+            sum(t.ttr_counts[85]), sum(t.ttr_counts[86]), sum(t.ttr_counts[87]), sum(t.ttr_counts[88]),
+            sum(t.ttr_counts[89]), sum(t.ttr_counts[90]), sum(t.ttr_counts[91]), sum(t.ttr_counts[92]),
+            sum(t.ttr_counts[93]), sum(t.ttr_counts[94]), sum(t.ttr_counts[95]), sum(t.ttr_counts[96]),
+            sum(t.ttr_counts[97]), sum(t.ttr_counts[98]), sum(t.ttr_counts[99]), sum(t.ttr_counts[100]),
+            sum(t.ttr_counts[101]), sum(t.ttr_counts[102]), sum(t.ttr_counts[103]), sum(t.ttr_counts[104]),
+            sum(t.ttr_counts[105]), sum(t.ttr_counts[106]), sum(t.ttr_counts[107]), sum(t.ttr_counts[108]),
+            sum(t.ttr_counts[109]), sum(t.ttr_counts[110]), sum(t.ttr_counts[111]), sum(t.ttr_counts[112]),
+            sum(t.ttr_counts[113]), sum(t.ttr_counts[114]), sum(t.ttr_counts[115]), sum(t.ttr_counts[116]),
+            sum(t.ttr_counts[117]), sum(t.ttr_counts[118]), sum(t.ttr_counts[119]), sum(t.ttr_counts[120]),
+            sum(t.ttr_counts[121]), sum(t.ttr_counts[122]), sum(t.ttr_counts[123]), sum(t.ttr_counts[124]),
+            sum(t.ttr_counts[125]), sum(t.ttr_counts[126]), sum(t.ttr_counts[127]), sum(t.ttr_counts[128])
+        ] AS counts
+    FROM devdiag.v_ttr_blocks AS t
+    INNER JOIN blocks AS b ON t.block_days = b.block_days AND t.block_start = b.block_start
+    WHERE (:'tenant' = '' OR t.tenant = :'tenant')
+    GROUP BY t.problem_code
+),
+
+groups AS MATERIALIZED (
+    SELECT
+        0 AS overall,
+        p.problem_code,
+        ARRAY[p.problem_code] AS codes,
+        p.episodes,
+        p.ttr_days_sum,
+        p.counts
+    FROM per_problem AS p
+    UNION ALL
+    SELECT
+        1 AS overall,
+        NULL AS problem_code,
+        coalesce(array_agg(p.problem_code), '{}') AS codes,
+        coalesce(sum(p.episodes), 0)::bigint AS episodes,
+        sum(p.ttr_days_sum) AS ttr_days_sum,
+        (
+            SELECT array_agg(x.n ORDER BY x.k)
+            FROM (
+                SELECT
+                    u.k,
+                    sum(u.n)::bigint AS n
+                FROM per_problem AS q
+                CROSS JOIN unnest(q.counts) WITH ORDINALITY AS u (n, k)
+                GROUP BY u.k
+            ) AS x
+        ) AS counts
+    FROM per_problem AS p
+),
+
+ranks AS MATERIALIZED (
+    -- percentile_cont(q): the rows at 0-based ranks floor and ceil of
+    -- q * (episodes - 1), interpolated; c.first_bucket and c.last_bucket hold
+    -- them, c.before counts the episodes in the buckets below
+    SELECT
+        g.overall,
+        g.codes,
+        q.q,
+        q.q * (g.episodes - 1) AS pos,
+        floor(q.q * (g.episodes - 1))::bigint AS first_rank,
+        ceil(q.q * (g.episodes - 1))::bigint AS last_rank,
+        c.first_bucket,
+        c.last_bucket,
+        c.before
+    FROM groups AS g
+    CROSS JOIN (VALUES (0.5::float8), (0.9::float8)) AS q (q)
+    CROSS JOIN
+        LATERAL (
+            SELECT
+                min(h.k - 1) FILTER (WHERE h.upto > floor(q.q * (g.episodes - 1))) AS first_bucket,
+                min(h.k - 1) FILTER (WHERE h.upto > ceil(q.q * (g.episodes - 1))) AS last_bucket,
+                coalesce(max(h.upto) FILTER (WHERE h.upto <= floor(q.q * (g.episodes - 1))), 0)::bigint AS before
+            FROM (
+                SELECT
+                    u.k,
+                    sum(u.n) OVER (ORDER BY u.k)::bigint AS upto
+                FROM unnest(g.counts) WITH ORDINALITY AS u (n, k)
+            ) AS h
+        ) AS c
+    WHERE g.episodes > 0
+),
+
+percentiles AS (
+    SELECT
+        r.overall,
+        r.codes,
+        r.q,
+        (
+            SELECT
+                CASE
+                    WHEN r.last_rank = r.first_rank THEN v.hours[1]
+                    ELSE v.hours[1] + (v.hours[2] - v.hours[1]) * (r.pos - r.first_rank)
+                END
+            FROM (
+                SELECT array_agg(x.ttr_hours::float8 ORDER BY x.ttr) AS hours
+                FROM (
+                    SELECT
+                        t.ttr_hours,
+                        t.resolved_at - t.started_at AS ttr
+                    FROM devdiag.v_ttr_days AS t
+                    WHERE
+                        t.problem_code = any(r.codes)
+                        AND devdiag.ttr_bucket(t.resolved_at - t.started_at) BETWEEN r.first_bucket AND r.last_bucket
+                        AND t.resolved_at >= :'window_start'::timestamptz
+                        AND t.resolved_at < :'window_end'::timestamptz
+                        AND (:'tenant' = '' OR t.tenant = :'tenant')
+                    ORDER BY ttr
+                    LIMIT 2 OFFSET r.first_rank - r.before
+                ) AS x
+            ) AS v
+        ) AS ttr_hours
+    FROM ranks AS r
+),
+
+longest AS (
+    -- max(ttr_days): ttr_days counts the UTC days between the two days, so
+    -- an episode has m or more of them only if it took m - 1 days or
+    -- longer; m is the most in the top bucket, and the buckets from m - 1
+    -- days up hold every episode with as many
+    SELECT
+        g.overall,
+        g.codes,
+        (
+            SELECT max(t.ttr_days)
+            FROM devdiag.v_ttr_days AS t
+            WHERE
+                t.problem_code = any(g.codes)
+                AND devdiag.ttr_bucket(t.resolved_at - t.started_at) BETWEEN devdiag.ttr_bucket(
+                    make_interval(days => -1 + (
+                        SELECT max(m.ttr_days)
+                        FROM devdiag.v_ttr_days AS m
+                        WHERE
+                            m.problem_code = any(g.codes)
+                            AND devdiag.ttr_bucket(m.resolved_at - m.started_at) = g.top_bucket
+                            AND m.resolved_at >= :'window_start'::timestamptz
+                            AND m.resolved_at < :'window_end'::timestamptz
+                            AND (:'tenant' = '' OR m.tenant = :'tenant')
+                    ))
+                ) AND g.top_bucket
+                AND t.resolved_at >= :'window_start'::timestamptz
+                AND t.resolved_at < :'window_end'::timestamptz
+                AND (:'tenant' = '' OR t.tenant = :'tenant')
+        ) AS max_ttr_days
+    FROM (
+        SELECT
+            g.overall,
+            g.codes,
+            (
+                SELECT max(u.k - 1) FROM unnest(g.counts) WITH ORDINALITY AS u (n, k)
+                WHERE u.n > 0
+            ) AS top_bucket
+        FROM groups AS g
+        WHERE g.episodes > 0
+    ) AS g
+)
+
 SELECT
-    coalesce(t.problem_code, '(all problems)') AS problem_code,
-    count(*)::bigint AS episodes,
-    round(avg(t.ttr_days), 2) AS avg_ttr_days,
-    max(t.ttr_days) AS max_ttr_days,
-    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ttr_hours)::numeric, 2) AS median_ttr_hours,
-    round(percentile_cont(0.9) WITHIN GROUP (ORDER BY t.ttr_hours)::numeric, 2) AS p90_ttr_hours
-FROM devdiag.v_ttr_days AS t
-WHERE
-    -- first_zero_day BETWEEN from AND to: the index on resolved_at serves this form
-    t.resolved_at >= :'window_start'::timestamptz
-    AND t.resolved_at < :'window_end'::timestamptz
-    AND (:'tenant' = '' OR t.tenant = :'tenant')
-GROUP BY GROUPING SETS ((t.problem_code), ())
-ORDER BY grouping(t.problem_code) ASC, episodes DESC, problem_code ASC;
+    coalesce(g.problem_code, '(all problems)') AS problem_code,
+    g.episodes,
+    round(g.ttr_days_sum::numeric / nullif(g.episodes, 0), 2) AS avg_ttr_days,
+    l.max_ttr_days,
+    round((
+        SELECT p.ttr_hours FROM percentiles AS p
+        WHERE p.overall = g.overall AND p.codes = g.codes AND p.q = 0.5
+    )::numeric, 2)
+        AS median_ttr_hours,
+    round((
+        SELECT p.ttr_hours FROM percentiles AS p
+        WHERE p.overall = g.overall AND p.codes = g.codes AND p.q = 0.9
+    )::numeric, 2)
+        AS p90_ttr_hours
+FROM groups AS g
+LEFT JOIN longest AS l ON g.overall = l.overall AND g.codes = l.codes
+ORDER BY g.overall ASC, g.episodes DESC, problem_code ASC;

@@ -85,13 +85,14 @@ BEGIN
     END IF;
 
     PERFORM devdiag.rollup_recurrence_day_apply(p_tenant, p_code, p_started, p_episode_no, p_prev, p_sign);
+    PERFORM devdiag.rollup_ttr_block_apply(p_tenant, p_code, p_started, p_resolved, p_sign);
 END;
 $$;
 
 COMMENT ON FUNCTION devdiag.rollup_episode_day_apply(
     text[], text[], timestamptz[], timestamptz[], integer[], timestamptz[], integer[]
 ) IS
-'Moves rollup_episode_day, rollup_resolved_day and rollup_recurrence_day by signed episode rows '
+'Moves rollup_episode_day, rollup_resolved_day, rollup_recurrence_day and rollup_ttr_block by signed episode rows '
 '(tenant, problem, started_at, resolved_at, episode_no, prev_started_at, sign); drops the rows that reach zero.';
 
 -- Why: rollup_recurrence_day (see rollup_episode_day_apply above) moves by the
@@ -201,6 +202,106 @@ COMMENT ON FUNCTION devdiag.rollup_recurrence_day_apply(
 ) IS
 'Moves rollup_recurrence_day by signed episode rows (tenant, problem, started_at, episode_no, prev_started_at, '
 'sign); drops the rows that reach zero.';
+
+-- Why: rollup_ttr_block (see rollup_episode_day_apply above) moves by the
+-- same signed episode rows, the resolved ones, on each of its block lengths;
+-- a warehouse that had episodes before it existed fills it from them once,
+-- through this function alone.
+CREATE OR REPLACE FUNCTION devdiag.rollup_ttr_block_apply(
+    p_tenant text[],
+    p_code text[],
+    p_started timestamptz[],
+    p_resolved timestamptz[],
+    p_sign integer[]
+)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    -- the buckets of devdiag.ttr_bucket: 0 .. c_buckets - 1
+    c_buckets CONSTANT integer := 128;
+    z_tenant text[];
+    z_code text[];
+    z_days integer[];
+    z_start date[];
+BEGIN
+    -- The signed episodes are counted per first-zero day and bucket first (an
+    -- episode that only moved on cancels there), then per block of each
+    -- length that holds the day, then spread into one array per block.
+    WITH by_day AS (
+        SELECT
+            u.tenant, u.problem_code, devdiag.utc_day(u.resolved_at) AS day,
+            devdiag.ttr_bucket(u.resolved_at - u.started_at) AS bucket, sum(u.sign) AS episodes,
+            sum(u.sign * (devdiag.utc_day(u.resolved_at) - devdiag.utc_day(u.started_at))) AS ttr_days
+        FROM unnest(p_tenant, p_code, p_started, p_resolved, p_sign)
+            AS u (tenant, problem_code, started_at, resolved_at, sign)
+        WHERE u.resolved_at IS NOT NULL
+        GROUP BY 1, 2, 3, 4
+        HAVING sum(u.sign) <> 0
+            OR sum(u.sign * (devdiag.utc_day(u.resolved_at) - devdiag.utc_day(u.started_at))) <> 0
+    ),
+    by_block AS (
+        SELECT
+            d.tenant, d.problem_code, l.days AS block_days,
+            -- (the day's block of this length: a multiple of it after 1970-01-01)
+            d.day - (((d.day - DATE '1970-01-01') % l.days + l.days) % l.days) AS block_start,
+            d.bucket, sum(d.episodes) AS episodes, sum(d.ttr_days) AS ttr_days
+        FROM by_day AS d
+        CROSS JOIN unnest(ARRAY[1, 2, 4, 8, 16, 32, 64]) AS l (days)
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    delta AS (
+        SELECT
+            b.tenant, b.problem_code, b.block_days, b.block_start, sum(b.episodes)::bigint AS episodes,
+            sum(b.ttr_days)::bigint AS ttr_days_sum,
+            array_agg(b.bucket) AS buckets, array_agg(b.episodes::integer) AS counts
+        FROM by_block AS b
+        GROUP BY 1, 2, 3, 4
+    ),
+    up AS (
+        INSERT INTO devdiag_rollup.rollup_ttr_block AS r (
+            tenant, problem_code, block_days, block_start, episodes, ttr_days_sum, ttr_counts
+        )
+        SELECT
+            d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum,
+            ARRAY(
+                SELECT coalesce(sum(x.n), 0)::integer
+                FROM generate_series(0, c_buckets - 1) AS k (k)
+                LEFT JOIN unnest(d.buckets, d.counts) AS x (bucket, n) ON x.bucket = k.k
+                GROUP BY k.k
+                ORDER BY k.k
+            )
+        FROM delta AS d
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant, problem_code, block_days, block_start) DO UPDATE
+        SET episodes = r.episodes + excluded.episodes,
+            ttr_days_sum = r.ttr_days_sum + excluded.ttr_days_sum,
+            ttr_counts = ARRAY(
+                SELECT x.a + x.b
+                FROM unnest(r.ttr_counts, excluded.ttr_counts) WITH ORDINALITY AS x (a, b, k)
+                ORDER BY x.k
+            )
+        RETURNING r.tenant, r.problem_code, r.block_days, r.block_start, r.episodes
+    )
+    SELECT array_agg(up.tenant), array_agg(up.problem_code), array_agg(up.block_days), array_agg(up.block_start)
+    INTO z_tenant, z_code, z_days, z_start
+    FROM up
+    WHERE up.episodes = 0;
+    IF z_tenant IS NOT NULL THEN
+        -- (no resolved episode left in the block: every count is zero)
+        DELETE FROM devdiag_rollup.rollup_ttr_block AS r
+        USING unnest(z_tenant, z_code, z_days, z_start) AS z (tenant, problem_code, block_days, block_start)
+        WHERE r.tenant = z.tenant AND r.problem_code = z.problem_code AND r.block_days = z.block_days
+            AND r.block_start = z.block_start AND r.episodes = 0;
+    END IF;
+END;
+$$;
+
+COMMENT ON FUNCTION devdiag.rollup_ttr_block_apply(text[], text[], timestamptz[], timestamptz[], integer[]) IS
+'Moves rollup_ttr_block by signed episode rows (tenant, problem, started_at, resolved_at, sign); '
+'drops the rows that reach zero.';
 
 -- Why: an episode depends only on the runs of its own target, and a changed
 -- run can only change what follows it. So for each target a statement touched
@@ -692,7 +793,7 @@ devdiag.fold_ttr_episodes(text[], text[], timestamptz[], boolean[]);
 SELECT devdiag.rollup_register(
     'ttr_episodes', 200, 'run_targets', 'devdiag.rollup_recompute_episodes',
     'rollup_ttr_episode, rollup_ttr_histogram, rollup_episode_stat, rollup_episode_day, rollup_resolved_day, '
-    'rollup_recurrence_day'
+    'rollup_recurrence_day, rollup_ttr_block'
 );
 
 -- A warehouse that had episodes before rollup_recurrence_day existed fills
@@ -706,4 +807,14 @@ SELECT
 FROM devdiag_rollup.rollup_ttr_episode AS e
 -- (checked once, before the scan: a filled rollup costs the next migrate nothing)
 WHERE NOT EXISTS (SELECT FROM devdiag_rollup.rollup_recurrence_day)
+HAVING count(*) > 0;
+
+-- The same for rollup_ttr_block (every resolved episode counts in it).
+SELECT
+    devdiag.rollup_ttr_block_apply(
+        array_agg(e.tenant), array_agg(e.problem_code), array_agg(e.started_at), array_agg(e.resolved_at),
+        array_agg(1)
+    )
+FROM devdiag_rollup.rollup_ttr_episode AS e
+WHERE e.resolved_at IS NOT NULL AND NOT EXISTS (SELECT FROM devdiag_rollup.rollup_ttr_block)
 HAVING count(*) > 0;

@@ -20,7 +20,8 @@ from tests.rollups.rollup_support import mismatches
 DAY0 = (datetime.now(timezone.utc) - timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
 ROLLUPS = ["rollup_problem_day", "rollup_problem_env", "rollup_problem_total", "rollup_tenant_hour",
            "rollup_tenant_total", "rollup_ttr_episode", "rollup_ttr_histogram", "rollup_episode_stat",
-           "rollup_episode_day", "rollup_tenant_day", "rollup_resolved_day", "rollup_recurrence_day"]
+           "rollup_episode_day", "rollup_tenant_day", "rollup_resolved_day", "rollup_recurrence_day",
+           "rollup_ttr_block"]
 
 
 def target(name: str) -> str:

@@ -278,8 +278,10 @@ INDEXES_NOT_LEADING_WITH_TENANT = {
     ("rollup_tenant_day", "rollup_tenant_day_day_idx"),
     ("rollup_resolved_day", "rollup_resolved_day_day_idx"),
     ("rollup_recurrence_day", "rollup_recurrence_day_day_idx"),
+    ("rollup_ttr_block", "rollup_ttr_block_block_idx"),
     ("rollup_ttr_episode", "rollup_ttr_episode_started_idx"),
     ("rollup_ttr_episode", "rollup_ttr_episode_resolved_idx"),
+    ("rollup_ttr_episode", "rollup_ttr_episode_bucket_idx"),
     ("rollup_episode_day", "rollup_episode_day_end_covering_idx"),
     ("diag_run", "diag_run_ts_id_idx"),
     ("diag_run_archive", "diag_run_archive_ts_id_idx"),
@@ -318,7 +320,8 @@ READER_CONTRACT = {
     "diag_run", "diag_run_archive", "fix_outcome", "settings",
     "v_run_all", "v_run_problem", "v_problem_counts", "v_fix_success", "v_fix_ranking", "v_env_diversity",
     "v_recent_activity", "v_ttr_episodes", "v_ttr_days", "v_open_problems", "v_problem_episodes",
-    "v_episode_days", "v_recurrence_days", "v_ttr_histogram", "v_tenant_health", "v_tenant_daily", "v_my_tenants",
+    "v_episode_days", "v_recurrence_days", "v_ttr_blocks", "v_ttr_histogram", "v_tenant_health", "v_tenant_daily",
+    "v_my_tenants",
 }
 
 

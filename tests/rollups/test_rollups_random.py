@@ -282,7 +282,7 @@ def test_rebuild_from_raw_equals_incremental_maintenance(db):
         world.step()
     tables = [r[0] for r in db.execute(
         "SELECT DISTINCT btrim(k) FROM devdiag_rollup.rollup_registry, regexp_split_to_table(keeps, ',') AS k ORDER BY 1")]
-    assert len(tables) == 13
+    assert len(tables) == 14
 
     def dump():
         # as text: rollup_episode_day keeps open episodes under the date 'infinity', which Python has not

@@ -151,3 +151,83 @@ def test_recurrence_reads_one_row_per_tenant_problem_and_day_for_windows_up_to_9
                 return any(table in line and "never executed" not in line for line in plan)
             assert (read("rollup_ttr_episode"), read("rollup_recurrence_day")) == (
                 reads_episodes, not reads_episodes), "\n".join(plan)
+
+
+#: 320 as percentile_cont over every episode resolved in the window: what its histogram form must return
+TTR_SUMMARY_FROM_EPISODES = """\\ir include/window_params.psql
+SELECT
+    coalesce(t.problem_code, '(all problems)') AS problem_code,
+    count(*)::bigint AS episodes,
+    round(avg(t.ttr_days), 2) AS avg_ttr_days,
+    max(t.ttr_days) AS max_ttr_days,
+    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ttr_hours)::numeric, 2) AS median_ttr_hours,
+    round(percentile_cont(0.9) WITHIN GROUP (ORDER BY t.ttr_hours)::numeric, 2) AS p90_ttr_hours
+FROM devdiag.v_ttr_days AS t
+WHERE
+    t.resolved_at >= :'window_start'::timestamptz
+    AND t.resolved_at < :'window_end'::timestamptz
+    AND (:'tenant' = '' OR t.tenant = :'tenant')
+GROUP BY GROUPING SETS ((t.problem_code), ())
+ORDER BY grouping(t.problem_code) ASC, episodes DESC, problem_code ASC;
+"""
+
+
+def episode(conn, tenant: str, name: str, code: str, start, end) -> None:
+    """One episode of the code on the target: reported at start, cleared at end (same preset)."""
+    conn.execute("SELECT devdiag.ensure_run_partitions(%s::date, %s::date)", (start, end))
+    for ts, problems in ((start, f'["{code}"]'), (end, "[]")):
+        conn.execute(
+            """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
+               VALUES (%s, %s, encode(sha256(%s::bytea), 'hex'), %s::jsonb, 'full')""",
+            (ts, tenant, name, problems))
+
+
+@pytest.mark.slow
+def test_ttr_summary_from_the_histogram_equals_percentiles_over_every_episode(pg, fresh_db, tmp_path):
+    """320 finds each percentile's bucket in v_ttr_blocks and sorts only that bucket's episodes: for windows of
+    one day to a year, aligned or not, per tenant, it returns what percentile_cont over every episode of the
+    window returns, with times to resolve from seconds to months, ties, and short episodes that cross midnight
+    (more ttr_days than longer ones)."""
+    import random
+    from datetime import datetime, timezone
+
+    rng = random.Random(320)
+    dsn = pg.dsn(fresh_db)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
+        midnight = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+        n = 0
+        for tenant in ("acme", "globex", "initech"):
+            for code in ("CSP_MISSING", "IFRAME_BLOCKED", "OVERLAY"):
+                for _ in range(rng.randint(15, 40)):
+                    end = midnight - timedelta(days=rng.randint(0, 200), seconds=rng.randint(1, 86399))
+                    ttr = rng.choice([timedelta(seconds=rng.randint(1, 59)), timedelta(minutes=rng.randint(1, 59)),
+                                      timedelta(hours=rng.randint(1, 47)), timedelta(hours=30),
+                                      timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 23))])
+                    n += 1
+                    episode(conn, tenant, f"t{n}", code, end - ttr, end)
+        # 23:00 to 01:00 (2 hours, 1 day) against 00:30 to 20:30 the same day (20 hours, 0 days)
+        day = midnight - timedelta(days=5)
+        episode(conn, "acme", "night", "NIGHT", day - timedelta(hours=1), day + timedelta(hours=1))
+        episode(conn, "acme", "day", "NIGHT", day + timedelta(minutes=30), day + timedelta(hours=20, minutes=30))
+        conn.execute("CALL devdiag.refresh_rollups()")
+        assert mismatches(conn, refresh=False) == {}
+    (tmp_path / "include").symlink_to(QUERIES / "include")
+    query = QUERIES / "320_ttr_summary.sql"
+    classic = tmp_path / "320_from_episodes.sql"
+    classic.write_text(TTR_SUMMARY_FROM_EPISODES)
+
+    def window(first_day_ago: int, last_day_ago: int) -> list[str]:
+        return [f"from={today - timedelta(days=first_day_ago)}", f"to={today - timedelta(days=last_day_ago)}"]
+
+    windows = [[], ["days=1"], ["days=7"], ["days=64"], ["days=65"], ["days=365"], window(100, 9),
+               window(37, 3), window(5, 5), window(130, 0), ["tenant=globex", *window(91, 0)],
+               ["tenant=acme", "days=30"], window(400, 300)]
+    compared = 0
+    for variables in windows:
+        got = psql(dsn, query, variables)
+        assert got == psql(dsn, classic, variables), variables
+        compared += "(all problems)|0|" not in got[-1]
+    assert compared == len(windows) - 2  # nothing resolved today nor 300 to 400 days ago
+    night = psql(dsn, query, window(5, 4))
+    assert [r for r in night if r.startswith("NIGHT|")] == ["NIGHT|2|0.50|1|11.00|18.20"]

@@ -107,6 +107,17 @@ VIEW_QUERIES: dict[str, str] = {
         FROM devdiag.v_recurrence_days
         ORDER BY tenant COLLATE "C", problem_code COLLATE "C", first_seen_day
     """,
+    # The one-day blocks only: where longer blocks start depends on the clock shift of the scenario (their
+    # alignment to 1970-01-01); the reference tests hold those. ttr_counts as its non-zero buckets,
+    # "bucket:episodes" (128 elements are unreadable in a diff).
+    "v_ttr_blocks": """
+        SELECT tenant, problem_code, block_start, episodes, ttr_days_sum,
+               (SELECT string_agg((u.k - 1) || ':' || u.n, ' ' ORDER BY u.k)
+                FROM unnest(ttr_counts) WITH ORDINALITY AS u (n, k) WHERE u.n <> 0) AS buckets
+        FROM devdiag.v_ttr_blocks
+        WHERE block_days = 1
+        ORDER BY tenant COLLATE "C", problem_code COLLATE "C", block_start
+    """,
 }
 
 RUN_COLUMNS = {"ts", "tenant", "target_hash", "env_fp", "preset", "problems", "archived"}
