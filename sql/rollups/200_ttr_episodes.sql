@@ -266,11 +266,11 @@ BEGIN
         )
         SELECT
             d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum,
+            -- (a block's buckets are distinct: by_block grouped by them)
             ARRAY(
-                SELECT coalesce(sum(x.n), 0)::integer
+                SELECT coalesce(x.n, 0)
                 FROM generate_series(0, c_buckets - 1) AS k (k)
                 LEFT JOIN unnest(d.buckets, d.counts) AS x (bucket, n) ON x.bucket = k.k
-                GROUP BY k.k
                 ORDER BY k.k
             )
         FROM delta AS d
