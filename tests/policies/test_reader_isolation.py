@@ -29,6 +29,7 @@ from tests.policies.support import (
 # Functions a reader may execute that take arguments: how the attacker calls them.
 CALLS_WITH_ARGUMENTS = {
     "utc_day": "SELECT devdiag.utc_day(now())",
+    "ttr_bucket": "SELECT devdiag.ttr_bucket(interval '1 day')",
     "row_limit": "SELECT devdiag.row_limit('tenant')",
     "longest_problem_code": """SELECT devdiag.longest_problem_code('["CSP"]')""",
     "tenant_health_window": "SELECT * FROM devdiag.tenant_health_window('2000-01-01', '2100-12-31')",
@@ -251,3 +252,33 @@ def test_login_without_any_group_role_reads_nothing(cast, connect_as):
     conn = connect_as(cast["nobody"])
     assert [n for n, _, _ in relations(conn) if select_all(conn, n) is not None] == []
     assert relations(conn)
+
+
+def test_reader_of_tenant_a_runs_the_window_queries_and_gets_tenant_a_alone(pg, sec_db, cast):
+    """Each analyst window query (sql/queries/3xx), run by the reader of A with psql as analysts run it, gives
+    what the owner gets for tenant A alone: the rollups, the episodes and the functions they read answer the
+    reader under its own row policies."""
+    import subprocess
+    from pathlib import Path
+
+    from psycopg.conninfo import make_conninfo
+
+    from devdiag_warehouse.localdb import find_bindir
+
+    queries = Path(__file__).resolve().parents[2] / "sql" / "queries"
+
+    def run(dsn: str, path: Path, *variables: str) -> list[str]:
+        args = [str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+        for v in variables:
+            args += ["-v", v]
+        res = subprocess.run(args + ["-d", dsn, "-f", str(path)], capture_output=True, text=True)
+        assert res.returncode == 0, f"{path.name}: {res.stderr}"
+        return res.stdout.splitlines()
+
+    reader = make_conninfo(pg.dsn(sec_db), user=cast["reader_a"])
+    files = sorted(queries.glob("3*.sql"))
+    assert len(files) >= 6
+    for path in files:
+        assert run(reader, path) == run(pg.dsn(sec_db), path, f"tenant={TENANT_A}"), path.name
+    ttr = run(reader, queries / "320_ttr_summary.sql")
+    assert ttr[-1].startswith("(all problems)|") and not ttr[-1].startswith("(all problems)|0|"), ttr
