@@ -15,7 +15,10 @@
 -- built in this transaction like the rest of the step (the episode table
 -- is written only by the refresh, which the migration lock keeps out).
 -- ttr_counts holds counts of one tenant, problem and block, so 32 bits
--- suffice and the rows a window reads stay half as wide.
+-- suffice and the rows a window reads stay half as wide. The rows are
+-- updated in place by every refresh that resolves episodes in their blocks;
+-- half-full pages let each new version stay on its row's page (no key
+-- changes), so the blocks of a window, written together, are read together.
 -- squawk-ignore-file require-concurrent-index-creation, prefer-bigint-over-int
 SET lock_timeout = '5s';
 SET statement_timeout = '0';
@@ -55,7 +58,7 @@ CREATE TABLE devdiag_rollup.rollup_ttr_block (
     ttr_days_sum bigint NOT NULL,
     ttr_counts integer[] NOT NULL,
     CONSTRAINT rollup_ttr_block_pkey PRIMARY KEY (tenant, problem_code, block_days, block_start)
-);
+) WITH (fillfactor = 50);
 
 CREATE INDEX rollup_ttr_block_block_idx ON devdiag_rollup.rollup_ttr_block USING btree (block_start, block_days);
 

@@ -109,8 +109,9 @@ groups AS MATERIALIZED (
 
 ranks AS MATERIALIZED (
     -- percentile_cont(q): the rows at 0-based ranks floor and ceil of
-    -- q * (episodes - 1), interpolated; c.first_bucket and c.last_bucket hold
-    -- them, c.before counts the episodes in the buckets below
+    -- q * (episodes - 1), interpolated; first_bucket and last_bucket hold
+    -- them, before counts the episodes in the buckets below. One pass over
+    -- each histogram's running totals serves both percentiles.
     SELECT
         g.overall,
         g.codes,
@@ -118,17 +119,25 @@ ranks AS MATERIALIZED (
         q.q * (g.episodes - 1) AS pos,
         floor(q.q * (g.episodes - 1))::bigint AS first_rank,
         ceil(q.q * (g.episodes - 1))::bigint AS last_rank,
-        c.first_bucket,
-        c.last_bucket,
-        c.before
+        (c.first_bucket)[q.i] AS first_bucket,
+        (c.last_bucket)[q.i] AS last_bucket,
+        (c.before)[q.i] AS before
     FROM groups AS g
-    CROSS JOIN (VALUES (0.5::float8), (0.9::float8)) AS q (q)
     CROSS JOIN
         LATERAL (
             SELECT
-                min(h.k - 1) FILTER (WHERE h.upto > floor(q.q * (g.episodes - 1))) AS first_bucket,
-                min(h.k - 1) FILTER (WHERE h.upto > ceil(q.q * (g.episodes - 1))) AS last_bucket,
-                coalesce(max(h.upto) FILTER (WHERE h.upto <= floor(q.q * (g.episodes - 1))), 0)::bigint AS before
+                ARRAY[
+                    min(h.k - 1) FILTER (WHERE h.upto > floor(0.5::float8 * (g.episodes - 1))),
+                    min(h.k - 1) FILTER (WHERE h.upto > floor(0.9::float8 * (g.episodes - 1)))
+                ] AS first_bucket,
+                ARRAY[
+                    min(h.k - 1) FILTER (WHERE h.upto > ceil(0.5::float8 * (g.episodes - 1))),
+                    min(h.k - 1) FILTER (WHERE h.upto > ceil(0.9::float8 * (g.episodes - 1)))
+                ] AS last_bucket,
+                ARRAY[
+                    coalesce(max(h.upto) FILTER (WHERE h.upto <= floor(0.5::float8 * (g.episodes - 1))), 0),
+                    coalesce(max(h.upto) FILTER (WHERE h.upto <= floor(0.9::float8 * (g.episodes - 1))), 0)
+                ] AS before
             FROM (
                 SELECT
                     u.k,
@@ -136,6 +145,7 @@ ranks AS MATERIALIZED (
                 FROM unnest(g.counts) WITH ORDINALITY AS u (n, k)
             ) AS h
         ) AS c
+    CROSS JOIN (VALUES (1, 0.5::float8), (2, 0.9::float8)) AS q (i, q)
     WHERE g.episodes > 0
 ),
 

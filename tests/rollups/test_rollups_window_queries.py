@@ -83,16 +83,17 @@ def recurrence_from_episodes() -> str:
 
 
 def recurring_target(conn, tenant: str, name: str, days_ago: list[int], code: str = "CSP_MISSING") -> None:
-    """One episode of the code on the target for each day given: reported at 10:00 UTC, cleared at 14:00."""
+    """One episode of the code on the target for each day given: reported at 00:00 UTC, cleared at 00:01 (for
+    today, at most a minute ahead of the clock: within the five minutes the warehouse accepts)."""
     today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
     for d in days_ago:
         day = today - timedelta(days=d)
         conn.execute("SELECT devdiag.ensure_run_partitions(%s, %s)", (day, day))
-        for hour, problems in ((10, f'["{code}"]'), (14, "[]")):
+        for minute, problems in ((0, f'["{code}"]'), (1, "[]")):
             conn.execute(
                 """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
-                   VALUES (%s::date + make_interval(hours => %s), %s, encode(sha256(%s::bytea), 'hex'),
-                           %s::jsonb, 'full')""", (day, hour, tenant, name, problems))
+                   VALUES (%s::date + make_interval(mins => %s), %s, encode(sha256(%s::bytea), 'hex'),
+                           %s::jsonb, 'full')""", (day, minute, tenant, name, problems))
 
 
 @pytest.mark.slow
