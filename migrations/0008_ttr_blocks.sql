@@ -11,9 +11,10 @@
 -- so only that bucket's episodes of the window are read and sorted. The
 -- rollup is filled from the stored episodes when sql/ is applied next
 -- (sql/rollups/200_ttr_episodes.sql); the index is built here, over them.
--- The table is new and empty when its index is built; the episode index is
--- built in this transaction like the rest of the step (the episode table
--- is written only by the refresh, which the migration lock keeps out).
+-- The table is new and empty when its index is built. The episode index is
+-- built in the step's transaction (CONCURRENTLY cannot run in one): it holds
+-- a SHARE lock on the episode table, so a refresh that writes episodes waits
+-- for the build, while readers go on.
 -- ttr_counts holds counts of one tenant, problem and block, so 32 bits
 -- suffice and the rows a window reads stay half as wide. The rows are
 -- updated in place by every refresh that resolves episodes in their blocks;

@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from tests.policies.support import (
     GROUP_ROLES,
@@ -25,6 +26,7 @@ from tests.policies.support import (
     select_all,
     tenants_of,
 )
+from tests.rollups.test_rollups_window_queries import FILES as WINDOW_QUERIES, QUERIES, psql
 
 # Functions a reader may execute that take arguments: how the attacker calls them.
 CALLS_WITH_ARGUMENTS = {
@@ -258,27 +260,9 @@ def test_reader_of_tenant_a_runs_the_window_queries_and_gets_tenant_a_alone(pg, 
     """Each analyst window query (sql/queries/3xx), run by the reader of A with psql as analysts run it, gives
     what the owner gets for tenant A alone: the rollups, the episodes and the functions they read answer the
     reader under its own row policies."""
-    import subprocess
-    from pathlib import Path
-
-    from psycopg.conninfo import make_conninfo
-
-    from devdiag_warehouse.localdb import find_bindir
-
-    queries = Path(__file__).resolve().parents[2] / "sql" / "queries"
-
-    def run(dsn: str, path: Path, *variables: str) -> list[str]:
-        args = [str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
-        for v in variables:
-            args += ["-v", v]
-        res = subprocess.run(args + ["-d", dsn, "-f", str(path)], capture_output=True, text=True)
-        assert res.returncode == 0, f"{path.name}: {res.stderr}"
-        return res.stdout.splitlines()
-
     reader = make_conninfo(pg.dsn(sec_db), user=cast["reader_a"])
-    files = sorted(queries.glob("3*.sql"))
-    assert len(files) >= 6
-    for path in files:
-        assert run(reader, path) == run(pg.dsn(sec_db), path, f"tenant={TENANT_A}"), path.name
-    ttr = run(reader, queries / "320_ttr_summary.sql")
+    assert len(WINDOW_QUERIES) >= 6
+    for path in WINDOW_QUERIES:
+        assert psql(reader, path, []) == psql(pg.dsn(sec_db), path, [f"tenant={TENANT_A}"]), path.name
+    ttr = psql(reader, QUERIES / "320_ttr_summary.sql", [])
     assert ttr[-1].startswith("(all problems)|") and not ttr[-1].startswith("(all problems)|0|"), ttr

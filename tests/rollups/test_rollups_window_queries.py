@@ -10,8 +10,9 @@ v_episode_days, so this is what holds their day arithmetic to the episodes.
 
 from __future__ import annotations
 
+import random
 import subprocess
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import psycopg
@@ -82,18 +83,23 @@ def recurrence_from_episodes() -> str:
     return as_reference(head + "\\ir include/window_params.psql\n" + episodes.replace(gate, "", 1))
 
 
+def episode(conn, tenant: str, name: str, code: str, start: datetime, end: datetime) -> None:
+    """One episode of the code on the target: reported at start, cleared at end (same preset)."""
+    conn.execute("SELECT devdiag.ensure_run_partitions(%s, %s)", (start, end))
+    for ts, problems in ((start, f'["{code}"]'), (end, "[]")):
+        conn.execute(
+            """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
+               VALUES (%s, %s, encode(sha256(%s::bytea), 'hex'), %s::jsonb, 'full')""",
+            (ts, tenant, name, problems))
+
+
 def recurring_target(conn, tenant: str, name: str, days_ago: list[int], code: str = "CSP_MISSING") -> None:
     """One episode of the code on the target for each day given: reported at 00:00 UTC, cleared at 00:01 (for
     today, at most a minute ahead of the clock: within the five minutes the warehouse accepts)."""
     today = conn.execute("SELECT devdiag.utc_day(now())").fetchone()[0]
     for d in days_ago:
-        day = today - timedelta(days=d)
-        conn.execute("SELECT devdiag.ensure_run_partitions(%s, %s)", (day, day))
-        for minute, problems in ((0, f'["{code}"]'), (1, "[]")):
-            conn.execute(
-                """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
-                   VALUES (%s::date + make_interval(mins => %s), %s, encode(sha256(%s::bytea), 'hex'),
-                           %s::jsonb, 'full')""", (day, minute, tenant, name, problems))
+        day = datetime.combine(today - timedelta(days=d), time(), timezone.utc)
+        episode(conn, tenant, name, code, day, day + timedelta(minutes=1))
 
 
 @pytest.mark.slow
@@ -173,25 +179,12 @@ ORDER BY grouping(t.problem_code) ASC, episodes DESC, problem_code ASC;
 """
 
 
-def episode(conn, tenant: str, name: str, code: str, start, end) -> None:
-    """One episode of the code on the target: reported at start, cleared at end (same preset)."""
-    conn.execute("SELECT devdiag.ensure_run_partitions(%s::date, %s::date)", (start, end))
-    for ts, problems in ((start, f'["{code}"]'), (end, "[]")):
-        conn.execute(
-            """INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset)
-               VALUES (%s, %s, encode(sha256(%s::bytea), 'hex'), %s::jsonb, 'full')""",
-            (ts, tenant, name, problems))
-
-
 @pytest.mark.slow
 def test_ttr_summary_from_the_histogram_equals_percentiles_over_every_episode(pg, fresh_db, tmp_path):
     """320 finds each percentile's bucket in v_ttr_blocks and sorts only that bucket's episodes: for windows of
     one day to a year, aligned or not, per tenant, it returns what percentile_cont over every episode of the
     window returns, with times to resolve from seconds to months, ties, and short episodes that cross midnight
     (more ttr_days than longer ones)."""
-    import random
-    from datetime import datetime, timezone
-
     rng = random.Random(320)
     dsn = pg.dsn(fresh_db)
     with psycopg.connect(dsn, autocommit=True) as conn:
