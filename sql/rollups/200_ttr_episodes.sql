@@ -120,8 +120,11 @@ DECLARE
 BEGIN
     -- Each episode counts in since_previous[1 .. its gap in days] (the gap
     -- capped at c_days, and c_days with no previous episode). The signed episodes are
-    -- counted per gap first, then summed from the longest gap down, for the
-    -- days whose counts per gap moved (an episode that only moved on cancels).
+    -- counted per gap first, for the days whose counts per gap moved (an
+    -- episode that only moved on cancels). Element k is then the episodes
+    -- with a gap of at least k: from the longest gap down, each gap holds that
+    -- sum over the elements down to the next shorter gap, so a day's array is
+    -- one run of equal values per gap that moved, joined in gap order.
     WITH g AS (
         SELECT
             u.tenant, u.problem_code, devdiag.utc_day(u.started_at) AS start_day, u.episode_no, u.sign,
@@ -143,27 +146,29 @@ BEGIN
         FROM g
         GROUP BY 1, 2, 3
     ),
-    cumulative AS (
+    runs AS (
         SELECT
-            d.tenant, d.problem_code, d.start_day, k.k,
-            sum(coalesce(b.episodes, 0)) OVER (
-                PARTITION BY d.tenant, d.problem_code, d.start_day ORDER BY k.k DESC
-            )::integer AS episodes
-        FROM (SELECT DISTINCT b.tenant, b.problem_code, b.start_day FROM by_gap AS b) AS d
-        CROSS JOIN generate_series(1, c_days) AS k (k)
-        LEFT JOIN by_gap AS b
-            ON d.tenant = b.tenant AND d.problem_code = b.problem_code AND d.start_day = b.start_day AND b.gap = k.k
+            b.tenant, b.problem_code, b.start_day, b.gap,
+            (sum(b.episodes) OVER w)::integer AS at_least,
+            lead(b.gap, 1, 0) OVER w AS shorter
+        FROM by_gap AS b
+        WINDOW w AS (PARTITION BY b.tenant, b.problem_code, b.start_day ORDER BY b.gap DESC)
+    ),
+    arrays AS (
+        SELECT
+            r.tenant, r.problem_code, r.start_day,
+            devdiag.int_array_concat(array_fill(r.at_least, ARRAY[r.gap - r.shorter]) ORDER BY r.gap)
+            || array_fill(0, ARRAY[c_days - max(r.gap)]) AS since_previous
+        FROM runs AS r
+        GROUP BY 1, 2, 3
     ),
     delta AS (
         SELECT
             d.tenant, d.problem_code, d.start_day, d.episodes, d.recurrences,
             coalesce(a.since_previous, array_fill(0, ARRAY[c_days])) AS since_previous
         FROM by_day AS d
-        LEFT JOIN (
-            SELECT c.tenant, c.problem_code, c.start_day, array_agg(c.episodes ORDER BY c.k) AS since_previous
-            FROM cumulative AS c
-            GROUP BY 1, 2, 3
-        ) AS a ON d.tenant = a.tenant AND d.problem_code = a.problem_code AND d.start_day = a.start_day
+        LEFT JOIN arrays AS a
+            ON d.tenant = a.tenant AND d.problem_code = a.problem_code AND d.start_day = a.start_day
         WHERE d.episodes <> 0 OR d.recurrences <> 0 OR a.tenant IS NOT NULL
     ),
     up AS (
@@ -229,7 +234,7 @@ DECLARE
 BEGIN
     -- The signed episodes are counted per first-zero day and bucket first (an
     -- episode that only moved on cancels there), then per block of each
-    -- length that holds the day, then spread into one array per block.
+    -- length that holds the day, then laid out as one array per block.
     WITH by_day AS (
         SELECT
             u.tenant, u.problem_code, devdiag.utc_day(u.resolved_at) AS day,
@@ -242,22 +247,35 @@ BEGIN
         HAVING sum(u.sign) <> 0
             OR sum(u.sign * (devdiag.utc_day(u.resolved_at) - devdiag.utc_day(u.started_at))) <> 0
     ),
+    -- (grouped and sorted by the block first: its integer keys settle most
+    -- comparisons before the text ones)
     by_block AS (
         SELECT
-            d.tenant, d.problem_code, l.days AS block_days,
+            l.days AS block_days,
             -- (the day's block of this length: a multiple of it after 1970-01-01)
             d.day - (((d.day - DATE '1970-01-01') % l.days + l.days) % l.days) AS block_start,
-            d.bucket, sum(d.episodes) AS episodes, sum(d.ttr_days) AS ttr_days
+            d.tenant, d.problem_code, d.bucket, sum(d.episodes) AS episodes, sum(d.ttr_days) AS ttr_days
         FROM by_day AS d
         CROSS JOIN unnest(ARRAY[1, 2, 4, 8, 16, 32, 64]) AS l (days)
         GROUP BY 1, 2, 3, 4, 5
     ),
+    -- (each block's array: the zeros below each moved bucket, then its
+    -- count, in bucket order, and zeros above the last)
     delta AS (
         SELECT
-            b.tenant, b.problem_code, b.block_days, b.block_start, sum(b.episodes)::bigint AS episodes,
+            b.block_days, b.block_start, b.tenant, b.problem_code, sum(b.episodes)::bigint AS episodes,
             sum(b.ttr_days)::bigint AS ttr_days_sum,
-            array_agg(b.bucket) AS buckets, array_agg(b.episodes::integer) AS counts
-        FROM by_block AS b
+            devdiag.int_array_concat(
+                array_fill(0, ARRAY[b.bucket - b.below - 1]) || b.episodes::integer ORDER BY b.bucket
+            ) || array_fill(0, ARRAY[c_buckets - 1 - max(b.bucket)]) AS ttr_counts
+        FROM (
+            SELECT
+                x.*,
+                lag(x.bucket, 1, -1) OVER (
+                    PARTITION BY x.block_days, x.block_start, x.tenant, x.problem_code ORDER BY x.bucket
+                ) AS below
+            FROM by_block AS x
+        ) AS b
         GROUP BY 1, 2, 3, 4
     ),
     up AS (
@@ -265,14 +283,7 @@ BEGIN
             tenant, problem_code, block_days, block_start, episodes, ttr_days_sum, ttr_counts
         )
         SELECT
-            d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum,
-            -- (a block's buckets are distinct: by_block grouped by them)
-            ARRAY(
-                SELECT coalesce(x.n, 0)
-                FROM generate_series(0, c_buckets - 1) AS k (k)
-                LEFT JOIN unnest(d.buckets, d.counts) AS x (bucket, n) ON x.bucket = k.k
-                ORDER BY k.k
-            )
+            d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum, d.ttr_counts
         FROM delta AS d
         ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant, problem_code, block_days, block_start) DO UPDATE
