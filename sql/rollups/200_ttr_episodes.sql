@@ -60,10 +60,15 @@ BEGIN
     FROM up
     WHERE up.episodes = 0 AND up.recurrences = 0;
     IF z_tenant IS NOT NULL THEN
+        -- By key alone: the upsert above returned these rows at zero and
+        -- holds their row locks until commit. (With a filter on the zero
+        -- counts, which the statistics never see, the planner expected no
+        -- such row and compared every zero row with every key; each open
+        -- episode resolved in a refresh leaves its open day at zero.)
         DELETE FROM devdiag_rollup.rollup_episode_day AS d
         USING unnest(z_tenant, z_code, z_start, z_end) AS z (tenant, problem_code, start_day, end_day)
         WHERE d.tenant = z.tenant AND d.problem_code = z.problem_code AND d.start_day = z.start_day
-            AND d.end_day = z.end_day AND d.episodes = 0 AND d.recurrences = 0;
+            AND d.end_day = z.end_day;
     END IF;
 
     -- Resolved episodes per first-zero day, and the sum of their ttr_days.
