@@ -212,21 +212,33 @@ BEGIN
         FROM devdiag.rollup_fix_groups_between(v_from, v_to, p_tenant) AS g;
         PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
         PERFORM devdiag.rollup_apply_fix_groups(g_tenant, g_problem, g_fix);
+        -- The targets so far, each once with its earliest ts, and this
+        -- batch's (from the runs in hand: the range is not read again for them).
+        SELECT array_agg(t.tenant), array_agg(t.target_hash), array_agg(t.t0), array_agg(t.reports)
+        INTO t_tenant, t_target, t_from, t_reports
+        FROM (
+            SELECT u.tenant, u.target_hash, min(u.t0) AS t0, bool_or(u.reports) AS reports
+            FROM (
+                SELECT x.tenant, x.target_hash, x.t0, x.reports
+                FROM unnest(t_tenant, t_target, t_from, t_reports) AS x (tenant, target_hash, t0, reports)
+                UNION ALL
+                SELECT x.tenant, x.target_hash, x.ts, jsonb_array_length(x.problems) > 0
+                FROM unnest(c_tenant, c_target, c_ts, c_problems) AS x (tenant, target_hash, ts, problems)
+            ) AS u
+            GROUP BY u.tenant, u.target_hash
+        ) AS t;
         v_runs := v_runs + coalesce((SELECT count(*) FROM unnest(c_sign) AS x (sign) WHERE x.sign > 0), 0);
         v_from := v_to;
     END LOOP;
 
     -- Folds by target (the episode replay) take each target once, with the
     -- earliest ts the whole range brought, however many batches it spans:
-    -- replaying a target once per batch would read its later runs again each time.
+    -- replaying a target once per batch would read its later runs again each
+    -- time. (Sorted, so each chunk of them holds few tenants.)
     SELECT array_agg(t.tenant ORDER BY t.tenant, t.target_hash), array_agg(t.target_hash ORDER BY t.tenant, t.target_hash),
         array_agg(t.t0 ORDER BY t.tenant, t.target_hash), array_agg(t.reports ORDER BY t.tenant, t.target_hash)
     INTO t_tenant, t_target, t_from, t_reports
-    FROM (
-        SELECT r.tenant, r.target_hash, min(r.ts) AS t0, bool_or(jsonb_array_length(r.problems) > 0) AS reports
-        FROM devdiag.rollup_runs_between(v_lo, v_hi, p_tenant) AS r
-        GROUP BY r.tenant, r.target_hash
-    ) AS t;
+    FROM unnest(t_tenant, t_target, t_from, t_reports) AS t (tenant, target_hash, t0, reports);
     PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
 
     DELETE FROM devdiag_rollup.rollup_run_change AS q
