@@ -1,6 +1,6 @@
 -- Why: two rollups hold two counts per tenant and UTC day, each moved by a
--- trigger on the rollup it sums (516: runs from the hours, 517: resolved
--- episodes from the episode days). Both add signed amounts to their days in
+-- fold in sql/rollups (rollup_tenant_day by the run counts, rollup_resolved_day
+-- by the episode replay's changed episodes). Both add signed amounts to their days in
 -- key order (so concurrent writers never deadlock) and drop the days whose
 -- counts are back to zero, as a count over raw rows would have no row there;
 -- this does it for either. The table and columns are fixed by the callers.

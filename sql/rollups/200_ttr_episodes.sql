@@ -252,35 +252,22 @@ BEGIN
         HAVING sum(u.sign) <> 0
             OR sum(u.sign * (devdiag.utc_day(u.resolved_at) - devdiag.utc_day(u.started_at))) <> 0
     ),
-    -- (grouped and sorted by the block first: its integer keys settle most
-    -- comparisons before the text ones)
     by_block AS (
         SELECT
-            l.days AS block_days,
+            d.tenant, d.problem_code, l.days AS block_days,
             -- (the day's block of this length: a multiple of it after 1970-01-01)
             d.day - (((d.day - DATE '1970-01-01') % l.days + l.days) % l.days) AS block_start,
-            d.tenant, d.problem_code, d.bucket, sum(d.episodes) AS episodes, sum(d.ttr_days) AS ttr_days
+            d.bucket, sum(d.episodes) AS episodes, sum(d.ttr_days) AS ttr_days
         FROM by_day AS d
         CROSS JOIN unnest(ARRAY[1, 2, 4, 8, 16, 32, 64]) AS l (days)
         GROUP BY 1, 2, 3, 4, 5
     ),
-    -- (each block's array: the zeros below each moved bucket, then its
-    -- count, in bucket order, and zeros above the last)
     delta AS (
         SELECT
-            b.block_days, b.block_start, b.tenant, b.problem_code, sum(b.episodes)::bigint AS episodes,
+            b.tenant, b.problem_code, b.block_days, b.block_start, sum(b.episodes)::bigint AS episodes,
             sum(b.ttr_days)::bigint AS ttr_days_sum,
-            devdiag.int_array_concat(
-                array_fill(0, ARRAY[b.bucket - b.below - 1]) || b.episodes::integer ORDER BY b.bucket
-            ) || array_fill(0, ARRAY[c_buckets - 1 - max(b.bucket)]) AS ttr_counts
-        FROM (
-            SELECT
-                x.*,
-                lag(x.bucket, 1, -1) OVER (
-                    PARTITION BY x.block_days, x.block_start, x.tenant, x.problem_code ORDER BY x.bucket
-                ) AS below
-            FROM by_block AS x
-        ) AS b
+            array_agg(b.bucket) AS buckets, array_agg(b.episodes::integer) AS counts
+        FROM by_block AS b
         GROUP BY 1, 2, 3, 4
     ),
     up AS (
@@ -288,7 +275,19 @@ BEGIN
             tenant, problem_code, block_days, block_start, episodes, ttr_days_sum, ttr_counts
         )
         SELECT
-            d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum, d.ttr_counts
+            d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum,
+            -- (the block's array: the zeros below each moved bucket, then its
+            -- count, in bucket order, and zeros above the last; a block's
+            -- buckets are distinct, by_block grouped by them)
+            (
+                SELECT
+                    devdiag.int_array_concat(array_fill(0, ARRAY[x.bucket - x.below - 1]) || x.n ORDER BY x.bucket)
+                    || array_fill(0, ARRAY[c_buckets - 1 - max(x.bucket)])
+                FROM (
+                    SELECT u.bucket, u.n, lag(u.bucket, 1, -1) OVER (ORDER BY u.bucket) AS below
+                    FROM unnest(d.buckets, d.counts) AS u (bucket, n)
+                ) AS x
+            )
         FROM delta AS d
         ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant, problem_code, block_days, block_start) DO UPDATE
