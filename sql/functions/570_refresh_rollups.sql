@@ -213,21 +213,25 @@ BEGIN
         PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
         PERFORM devdiag.rollup_apply_fix_groups(g_tenant, g_problem, g_fix);
         -- The targets so far, each once with its earliest ts, and this
-        -- batch's (from the runs in hand: the range is not read again for them).
+        -- batch's (from the runs in hand: the range is not read again for them;
+        -- arrays read by unnest in the select list, which streams them).
         SELECT array_agg(t.tenant), array_agg(t.target_hash), array_agg(t.t0), array_agg(t.reports)
         INTO t_tenant, t_target, t_from, t_reports
         FROM (
             SELECT u.tenant, u.target_hash, min(u.t0) AS t0, bool_or(u.reports) AS reports
             FROM (
-                SELECT x.tenant, x.target_hash, x.t0, x.reports
-                FROM unnest(t_tenant, t_target, t_from, t_reports) AS x (tenant, target_hash, t0, reports)
+                SELECT unnest(t_tenant) AS tenant, unnest(t_target) AS target_hash, unnest(t_from) AS t0,
+                    unnest(t_reports) AS reports
                 UNION ALL
                 SELECT x.tenant, x.target_hash, x.ts, jsonb_array_length(x.problems) > 0
-                FROM unnest(c_tenant, c_target, c_ts, c_problems) AS x (tenant, target_hash, ts, problems)
+                FROM (
+                    SELECT unnest(c_tenant) AS tenant, unnest(c_target) AS target_hash, unnest(c_ts) AS ts,
+                        unnest(c_problems) AS problems
+                ) AS x
             ) AS u
             GROUP BY u.tenant, u.target_hash
         ) AS t;
-        v_runs := v_runs + coalesce((SELECT count(*) FROM unnest(c_sign) AS x (sign) WHERE x.sign > 0), 0);
+        v_runs := v_runs + coalesce((SELECT count(*) FROM (SELECT unnest(c_sign) AS sign) AS x WHERE x.sign > 0), 0);
         v_from := v_to;
     END LOOP;
 
@@ -238,7 +242,10 @@ BEGIN
     SELECT array_agg(t.tenant ORDER BY t.tenant, t.target_hash), array_agg(t.target_hash ORDER BY t.tenant, t.target_hash),
         array_agg(t.t0 ORDER BY t.tenant, t.target_hash), array_agg(t.reports ORDER BY t.tenant, t.target_hash)
     INTO t_tenant, t_target, t_from, t_reports
-    FROM unnest(t_tenant, t_target, t_from, t_reports) AS t (tenant, target_hash, t0, reports);
+    FROM (
+        SELECT unnest(t_tenant) AS tenant, unnest(t_target) AS target_hash, unnest(t_from) AS t0,
+            unnest(t_reports) AS reports
+    ) AS t;
     PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
 
     DELETE FROM devdiag_rollup.rollup_run_change AS q

@@ -4,6 +4,8 @@
 -- raw runs; rows that reach zero are deleted, as a count over raw runs would
 -- have no row there. Upserts go in key order so concurrent writers never
 -- deadlock on them.
+-- The batch's arrays are read by unnest in the select list, which streams
+-- them; unnest in FROM would copy every element into a tuplestore first.
 CREATE OR REPLACE FUNCTION devdiag.rollup_count_runs(
     p_tenant text[],
     p_ts timestamptz[],
@@ -37,26 +39,23 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Runs per tenant and UTC hour, and per tenant.
-    WITH c AS (
-        SELECT u.tenant, u.ts, u.problems, u.sign
-        FROM unnest(p_tenant, p_ts, p_problems, p_sign) AS u (tenant, ts, problems, sign)
-    ),
-    h AS (
+    -- Runs per tenant and UTC hour; per tenant and UTC day, and per tenant,
+    -- from those hours (a UTC day is whole hours).
+    WITH h AS (
         SELECT
-            c.tenant,
-            date_bin('1 hour', c.ts, '2000-01-01 00:00:00+00'::timestamptz) AS hour,
-            sum(c.sign) AS runs,
-            coalesce(sum(c.sign) FILTER (WHERE jsonb_array_length(c.problems) > 0), 0) AS problem_runs
-        FROM c
+            u.tenant,
+            date_bin('1 hour', u.ts, '2000-01-01 00:00:00+00'::timestamptz) AS hour,
+            sum(u.sign) AS runs,
+            coalesce(sum(u.sign) FILTER (WHERE jsonb_array_length(u.problems) > 0), 0) AS problem_runs
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_ts) AS ts, unnest(p_problems) AS problems,
+                unnest(p_sign) AS sign
+        ) AS u
         GROUP BY 1, 2
     ),
     t AS (
-        SELECT
-            c.tenant,
-            sum(c.sign) AS runs,
-            coalesce(sum(c.sign) FILTER (WHERE jsonb_array_length(c.problems) > 0), 0) AS problem_runs
-        FROM c
+        SELECT h.tenant, sum(h.runs)::bigint AS runs, sum(h.problem_runs)::bigint AS problem_runs
+        FROM h
         GROUP BY 1
     ),
     up_hour AS (
@@ -82,20 +81,12 @@ BEGIN
     SELECT
         (SELECT array_agg(x.tenant) FROM up_hour AS x WHERE x.runs = 0),
         (SELECT array_agg(x.hour) FROM up_hour AS x WHERE x.runs = 0),
-        (SELECT array_agg(x.tenant) FROM up_total AS x WHERE x.runs = 0)
-    INTO z_hour_tenant, z_hour, z_total;
-
-    -- Runs per tenant and UTC day.
-    SELECT array_agg(d.tenant), array_agg(d.day), array_agg(d.runs), array_agg(d.problem_runs)
-    INTO d_tenant, d_day, d_runs, d_problem_runs
-    FROM (
-        SELECT
-            u.tenant, devdiag.utc_day(u.ts) AS day, sum(u.sign) AS runs,
-            coalesce(sum(u.sign) FILTER (WHERE jsonb_array_length(u.problems) > 0), 0) AS problem_runs
-        FROM unnest(p_tenant, p_ts, p_problems, p_sign) AS u (tenant, ts, problems, sign)
-        GROUP BY 1, 2
-    ) AS d
-    WHERE d.runs <> 0 OR d.problem_runs <> 0;
+        (SELECT array_agg(x.tenant) FROM up_total AS x WHERE x.runs = 0),
+        (SELECT array_agg(h.tenant) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0),
+        (SELECT array_agg(devdiag.utc_day(h.hour)) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0),
+        (SELECT array_agg(h.runs) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0),
+        (SELECT array_agg(h.problem_runs) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0)
+    INTO z_hour_tenant, z_hour, z_total, d_tenant, d_day, d_runs, d_problem_runs;
     IF d_tenant IS NOT NULL THEN
         PERFORM devdiag.rollup_add_per_tenant_day(
             'devdiag_rollup.rollup_tenant_day', '{runs,problem_runs}', d_tenant, d_day, d_runs, d_problem_runs
@@ -103,36 +94,52 @@ BEGIN
     END IF;
 
     -- Runs per UTC day and code, per code and environment, per code (a run
-    -- listing a code twice counts once).
-    WITH c AS (
-        SELECT u.i, u.tenant, u.ts, u.env_fp, u.problems, u.sign
-        FROM unnest(p_tenant, p_ts, p_env, p_problems, p_sign) WITH ORDINALITY
-            AS u (tenant, ts, env_fp, problems, sign, i)
+    -- listing a code twice counts once). Runs of a tenant with the same list
+    -- on the same day (or in the same environment) count together: each
+    -- distinct list is taken apart once, not once per run.
+    WITH b AS (
+        SELECT u.tenant, devdiag.utc_day(u.ts) AS day, u.problems, sum(u.sign) AS runs
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_ts) AS ts, unnest(p_problems) AS problems,
+                unnest(p_sign) AS sign
+        ) AS u
         WHERE jsonb_array_length(u.problems) > 0
+        GROUP BY 1, 2, 3
     ),
-    p AS (
-        -- one row per run (i) and distinct code, deduplicated in one pass
-        SELECT DISTINCT c.i, c.tenant, c.ts, c.env_fp, c.sign, x.code
-        FROM c
-        CROSS JOIN LATERAL jsonb_array_elements_text(c.problems) AS x (code)
+    bp AS (
+        SELECT b.tenant, b.day, x.code, b.runs
+        FROM b
+        CROSS JOIN LATERAL (SELECT DISTINCT y.code FROM jsonb_array_elements_text(b.problems) AS y (code)) AS x
     ),
     day_delta AS (
-        SELECT p.tenant, devdiag.utc_day(p.ts) AS day, p.code, sum(p.sign) AS runs
-        FROM p
+        SELECT bp.tenant, bp.day, bp.code, sum(bp.runs)::bigint AS runs
+        FROM bp
         GROUP BY 1, 2, 3
-        HAVING sum(p.sign) <> 0
-    ),
-    env_delta AS (
-        SELECT p.tenant, p.code, p.env_fp, sum(p.sign) AS runs
-        FROM p
-        WHERE p.env_fp IS NOT NULL
-        GROUP BY 1, 2, 3
-        HAVING sum(p.sign) <> 0
+        HAVING sum(bp.runs) <> 0
     ),
     code_delta AS (
-        SELECT p.tenant, p.code, sum(p.sign) AS runs
-        FROM p
+        SELECT bp.tenant, bp.code, sum(bp.runs)::bigint AS runs
+        FROM bp
         GROUP BY 1, 2
+    ),
+    -- (planned apart from the rest, this grouping is hashed; planned inline,
+    -- the estimate for the codes taken apart below makes the planner sort the
+    -- batch by its lists first)
+    e AS MATERIALIZED (
+        SELECT u.tenant, u.env_fp, u.problems, sum(u.sign) AS runs
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_env) AS env_fp, unnest(p_problems) AS problems,
+                unnest(p_sign) AS sign
+        ) AS u
+        WHERE u.env_fp IS NOT NULL AND jsonb_array_length(u.problems) > 0
+        GROUP BY 1, 2, 3
+    ),
+    env_delta AS (
+        SELECT e.tenant, x.code, e.env_fp, sum(e.runs)::bigint AS runs
+        FROM e
+        CROSS JOIN LATERAL (SELECT DISTINCT y.code FROM jsonb_array_elements_text(e.problems) AS y (code)) AS x
+        GROUP BY 1, 2, 3
+        HAVING sum(e.runs) <> 0
     ),
     up_day AS (
         INSERT INTO devdiag_rollup.rollup_problem_day AS r (tenant, day, problem_code, runs)

@@ -45,8 +45,10 @@ BEGIN
             g.tenant, g.problem_code, devdiag.utc_day(g.started_at),
             coalesce(devdiag.utc_day(g.resolved_at), 'infinity'::date), sum(g.sign),
             coalesce(sum(g.sign) FILTER (WHERE g.episode_no > 1), 0)
-        FROM unnest(p_tenant, p_code, p_started, p_resolved, p_episode_no, p_sign)
-            AS g (tenant, problem_code, started_at, resolved_at, episode_no, sign)
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_code) AS problem_code, unnest(p_started) AS started_at,
+                unnest(p_resolved) AS resolved_at, unnest(p_episode_no) AS episode_no, unnest(p_sign) AS sign
+        ) AS g
         GROUP BY 1, 2, 3, 4
         HAVING sum(g.sign) <> 0 OR coalesce(sum(g.sign) FILTER (WHERE g.episode_no > 1), 0) <> 0
         ORDER BY 1, 2, 3, 4
@@ -78,7 +80,10 @@ BEGIN
         SELECT
             g.tenant, devdiag.utc_day(g.resolved_at) AS day, sum(g.sign) AS episodes,
             sum(g.sign * (devdiag.utc_day(g.resolved_at) - devdiag.utc_day(g.started_at))) AS ttr
-        FROM unnest(p_tenant, p_started, p_resolved, p_sign) AS g (tenant, started_at, resolved_at, sign)
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_started) AS started_at, unnest(p_resolved) AS resolved_at,
+                unnest(p_sign) AS sign
+        ) AS g
         WHERE g.resolved_at IS NOT NULL
         GROUP BY 1, 2
         HAVING sum(g.sign) <> 0 OR sum(g.sign * (devdiag.utc_day(g.resolved_at) - devdiag.utc_day(g.started_at))) <> 0
@@ -135,8 +140,10 @@ BEGIN
             u.tenant, u.problem_code, devdiag.utc_day(u.started_at) AS start_day, u.episode_no, u.sign,
             CASE WHEN u.prev IS NULL THEN c_days
                 ELSE least(c_days, devdiag.utc_day(u.started_at) - devdiag.utc_day(u.prev)) END AS gap
-        FROM unnest(p_tenant, p_code, p_started, p_episode_no, p_prev, p_sign)
-            AS u (tenant, problem_code, started_at, episode_no, prev, sign)
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_code) AS problem_code, unnest(p_started) AS started_at,
+                unnest(p_episode_no) AS episode_no, unnest(p_prev) AS prev, unnest(p_sign) AS sign
+        ) AS u
     ),
     by_gap AS (
         SELECT g.tenant, g.problem_code, g.start_day, g.gap, sum(g.sign)::integer AS episodes
@@ -245,8 +252,10 @@ BEGIN
             u.tenant, u.problem_code, devdiag.utc_day(u.resolved_at) AS day,
             devdiag.ttr_bucket(u.resolved_at - u.started_at) AS bucket, sum(u.sign) AS episodes,
             sum(u.sign * (devdiag.utc_day(u.resolved_at) - devdiag.utc_day(u.started_at))) AS ttr_days
-        FROM unnest(p_tenant, p_code, p_started, p_resolved, p_sign)
-            AS u (tenant, problem_code, started_at, resolved_at, sign)
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_code) AS problem_code, unnest(p_started) AS started_at,
+                unnest(p_resolved) AS resolved_at, unnest(p_sign) AS sign
+        ) AS u
         WHERE u.resolved_at IS NOT NULL
         GROUP BY 1, 2, 3, 4
         HAVING sum(u.sign) <> 0
@@ -438,7 +447,10 @@ BEGIN
     INTO a_tenant, a_target, a_from, a_reports
     FROM (
         SELECT u.tenant, u.target_hash, min(u.t0) AS t0, bool_or(u.reports) AS reports
-        FROM unnest(p_tenant, p_target, p_from, p_reports) AS u (tenant, target_hash, t0, reports)
+        FROM (
+            SELECT unnest(p_tenant) AS tenant, unnest(p_target) AS target_hash, unnest(p_from) AS t0,
+                unnest(p_reports) AS reports
+        ) AS u
         GROUP BY 1, 2
     ) AS x;
 
@@ -514,8 +526,10 @@ BEGIN
                     ORDER BY d.ts DESC, d.id DESC LIMIT 1
                 )
             ) END AS last_seen
-        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_sid)
-            AS e (tk, problem_code, preset, started_at, last_seen, start_run_id)
+        FROM (
+            SELECT unnest(o_tk) AS tk, unnest(o_code) AS problem_code, unnest(o_preset) AS preset,
+                unnest(o_start) AS started_at, unnest(o_last) AS last_seen, unnest(o_sid) AS start_run_id
+        ) AS e
         INNER JOIN a ON e.tk = a.tk
         WHERE e.started_at < a.t0
         UNION ALL
@@ -621,8 +635,12 @@ BEGIN
     ),
     o AS (
         SELECT x.*
-        FROM unnest(o_tk, o_code, o_preset, o_start, o_last, o_end, o_sid, o_eid, o_ttr, o_no, o_prev)
-            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid, ttr, no, prev)
+        FROM (
+            SELECT unnest(o_tk) AS tk, unnest(o_code) AS code, unnest(o_preset) AS preset,
+                unnest(o_start) AS started_at, unnest(o_last) AS last_seen, unnest(o_end) AS resolved_at,
+                unnest(o_sid) AS sid, unnest(o_eid) AS eid, unnest(o_ttr) AS ttr, unnest(o_no) AS no,
+                unnest(o_prev) AS prev
+        ) AS x
     ),
     old AS (
         SELECT a.tenant, a.target_hash, x.code AS problem_code, x.preset, x.started_at, x.last_seen,
@@ -636,8 +654,11 @@ BEGIN
             x.*,
             row_number() OVER w AS rn,
             lag(x.started_at) OVER w AS prev_in
-        FROM unnest(e_tk, e_code, e_preset, e_start, e_last, e_end, e_sid, e_eid)
-            AS x (tk, code, preset, started_at, last_seen, resolved_at, sid, eid)
+        FROM (
+            SELECT unnest(e_tk) AS tk, unnest(e_code) AS code, unnest(e_preset) AS preset,
+                unnest(e_start) AS started_at, unnest(e_last) AS last_seen, unnest(e_end) AS resolved_at,
+                unnest(e_sid) AS sid, unnest(e_eid) AS eid
+        ) AS x
         WINDOW w AS (PARTITION BY x.tk, x.code ORDER BY x.started_at, x.sid)
     ),
     -- the number and start of the last episode ended before t0 (the stored
@@ -697,10 +718,13 @@ BEGIN
             count(*) OVER (
                 PARTITION BY g.tenant, g.target_hash, g.problem_code, g.started_at, g.start_run_id
             ) = 2 AS paired
-        FROM unnest(
-            g_sign, g_tenant, g_target, g_code, g_preset, g_start, g_last, g_end, g_sid, g_eid, g_ttr, g_no, g_prev
-        ) AS g (sign, tenant, target_hash, problem_code, preset, started_at, last_seen, resolved_at,
-            start_run_id, end_run_id, ttr_days, episode_no, prev_started_at)
+        FROM (
+            SELECT unnest(g_sign) AS sign, unnest(g_tenant) AS tenant, unnest(g_target) AS target_hash,
+                unnest(g_code) AS problem_code, unnest(g_preset) AS preset, unnest(g_start) AS started_at,
+                unnest(g_last) AS last_seen, unnest(g_end) AS resolved_at, unnest(g_sid) AS start_run_id,
+                unnest(g_eid) AS end_run_id, unnest(g_ttr) AS ttr_days, unnest(g_no) AS episode_no,
+                unnest(g_prev) AS prev_started_at
+        ) AS g
     ),
     upd AS (
         UPDATE devdiag_rollup.rollup_ttr_episode AS e
@@ -734,7 +758,10 @@ BEGIN
     -- Histogram and per-problem statistics move by the episodes that changed.
     WITH g AS (
         SELECT *
-        FROM unnest(g_sign, g_tenant, g_code, g_end, g_ttr) AS g (sign, tenant, problem_code, resolved_at, ttr_days)
+        FROM (
+            SELECT unnest(g_sign) AS sign, unnest(g_tenant) AS tenant, unnest(g_code) AS problem_code,
+                unnest(g_end) AS resolved_at, unnest(g_ttr) AS ttr_days
+        ) AS g
     ),
     up_hist AS (
         INSERT INTO devdiag_rollup.rollup_ttr_histogram AS h (tenant, problem_code, ttr_days, episodes)
