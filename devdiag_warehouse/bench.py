@@ -797,7 +797,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ref-reps", type=int, default=3, help="timed runs per reference query (one when > 10 s)")
     ap.add_argument("--ref-timeout", type=int, default=60, help="seconds before a reference query is given up")
     ap.add_argument("--store", help="SQLite store to reuse (or create, with --keep)")
-    ap.add_argument("--keep", action="store_true", help="keep the generated store and the server's data")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the generated store and the server's data (the server is stopped)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for latest.md and latest.json")
     args = ap.parse_args(argv)
 
@@ -888,7 +889,11 @@ def main(argv=None) -> int:
             res["archive"] = archive_days(conn, args.days)
     finally:
         if args.keep:
-            say(f"kept the server data in {base} and the store in {store}")
+            # kept, not left running: an idle server still holds its shared memory
+            # and would share the machine with the next measurement
+            cluster.stop()
+            say(f"kept the server's data in {cluster.datadir} (stopped; pg_ctl -D <that folder> start "
+                f"serves it again on port {cluster.port}) and the store in {store}")
         else:
             cluster.destroy()
             shutil.rmtree(work, ignore_errors=True)
