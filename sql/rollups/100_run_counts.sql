@@ -58,6 +58,12 @@ BEGIN
         FROM h
         GROUP BY 1
     ),
+    d AS (
+        SELECT h.tenant, devdiag.utc_day(h.hour) AS day, sum(h.runs)::bigint AS runs,
+            sum(h.problem_runs)::bigint AS problem_runs
+        FROM h
+        GROUP BY 1, 2
+    ),
     up_hour AS (
         INSERT INTO devdiag_rollup.rollup_tenant_hour AS r (tenant, hour, runs, problem_runs)
         SELECT h.tenant, h.hour, h.runs, h.problem_runs
@@ -82,11 +88,14 @@ BEGIN
         (SELECT array_agg(x.tenant) FROM up_hour AS x WHERE x.runs = 0),
         (SELECT array_agg(x.hour) FROM up_hour AS x WHERE x.runs = 0),
         (SELECT array_agg(x.tenant) FROM up_total AS x WHERE x.runs = 0),
-        (SELECT array_agg(h.tenant) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0),
-        (SELECT array_agg(devdiag.utc_day(h.hour)) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0),
-        (SELECT array_agg(h.runs) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0),
-        (SELECT array_agg(h.problem_runs) FROM h WHERE h.runs <> 0 OR h.problem_runs <> 0)
-    INTO z_hour_tenant, z_hour, z_total, d_tenant, d_day, d_runs, d_problem_runs;
+        days.tenants, days.days, days.runs, days.problem_runs
+    INTO z_hour_tenant, z_hour, z_total, d_tenant, d_day, d_runs, d_problem_runs
+    FROM (
+        SELECT array_agg(d.tenant) AS tenants, array_agg(d.day) AS days, array_agg(d.runs) AS runs,
+            array_agg(d.problem_runs) AS problem_runs
+        FROM d
+        WHERE d.runs <> 0 OR d.problem_runs <> 0
+    ) AS days;
     IF d_tenant IS NOT NULL THEN
         PERFORM devdiag.rollup_add_per_tenant_day(
             'devdiag_rollup.rollup_tenant_day', '{runs,problem_runs}', d_tenant, d_day, d_runs, d_problem_runs
