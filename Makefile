@@ -56,7 +56,7 @@ retention: $(STAMP) ## run the retention job once (archive, then purge if config
 	$(BIN)/devdiag-retention
 
 refresh: $(STAMP) ## fold new runs into the rollups once (system cron: every minute)
-	$(BIN)/devdiag-retention --refresh
+	$(BIN)/devdiag-retention --refresh $(REFRESH_ARGS)
 
 jobs: $(STAMP) ## schedule refresh/retention/vacuum/cleanup with pg_cron (needs DEVDIAG_CRON_DSN, privileged)
 	$(BIN)/devdiag-jobs

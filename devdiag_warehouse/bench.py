@@ -15,7 +15,8 @@
    is end to end. Beside it, the floor: one COPY of the same runs into an
    empty copy of diag_run.
 3. Backfill: the same runs by one COPY through the column contract into a
-   fresh warehouse database of the same cluster, then one refresh, against
+   fresh warehouse database of the same cluster, then one refresh on
+   ``--refresh-workers`` connections (2; ``make refresh --workers``), against
    the floor.
 4. Freshness: a direct INSERT (DevDiag writing itself), then a refresh, until
    the run shows in every view; and a sync run, which refreshes before it
@@ -50,6 +51,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import sample_data
+from .refresh import refresh_side_by_side
 from .config import ROOT
 from .localdb import (
     LocalCluster,
@@ -265,8 +267,9 @@ def ingest_floor(conn, work: Path, postmaster: int) -> dict:
             "postgres_cpu_us_per_run": round(cpu / runs * 1e6, 1) if runs else None}
 
 
-def backfill(conn, cluster, work: Path, postmaster: int, floor: dict) -> dict:
-    """A backfill: the same runs by one COPY into a fresh warehouse database, then one refresh of the rollups.
+def backfill(conn, cluster, work: Path, postmaster: int, floor: dict, workers: int) -> dict:
+    """A backfill: the same runs by one COPY into a fresh warehouse database, then one refresh of the rollups
+    on ``workers`` connections (``make refresh REFRESH_ARGS="--workers N"``).
 
     The runs go in through the column contract (no ingest id, no source
     identity: the warehouse draws the ingest ids), after the day partitions
@@ -293,7 +296,12 @@ def backfill(conn, cluster, work: Path, postmaster: int, floor: dict) -> dict:
             cpu_before = cluster_cpu(postmaster)
             copy_s = copy_in(bconn, "devdiag.diag_run", CONTRACT_COLUMNS, dump)
             started = time.monotonic()
-            folded = bconn.execute("CALL devdiag.refresh_rollups()").fetchone()[0]
+            if workers > 1:
+                folded, errors = refresh_side_by_side(bconn, cluster.superuser_dsn(dbname), workers, 5.0)
+                if errors:
+                    raise SystemExit(f"backfill: a fold of a set of tenants failed: {errors[0]}")
+            else:
+                folded = bconn.execute("CALL devdiag.refresh_rollups()").fetchone()[0]
             refresh_s = time.monotonic() - started
             cpu = cluster_cpu(postmaster) - cpu_before
             # every run folded: the rollups' run total against the table's
@@ -304,11 +312,20 @@ def backfill(conn, cluster, work: Path, postmaster: int, floor: dict) -> dict:
             sconn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
     total = copy_s + refresh_s
     return {"runs": runs, "partitions_created": partitions, "copy_s": round(copy_s, 2),
-            "refresh_s": round(refresh_s, 2), "runs_folded": folded, "rollup_runs": rolled,
+            "refresh_s": round(refresh_s, 2), "refresh_workers": workers, "runs_folded": folded, "rollup_runs": rolled,
             "total_s": round(total, 2), "runs_per_s": round(runs / total) if total else None,
             "postgres_cpu_us_per_run": round(cpu / runs * 1e6, 1) if runs else None,
             "floor_wall_s": floor.get("wall_s"),
             "ratio_to_floor": round(total / floor["wall_s"], 2) if floor.get("wall_s") else None}
+
+
+def refresh_how(bf: dict) -> str:
+    """How the backfill's refresh ran, for the report."""
+    workers = bf.get("refresh_workers", 1)
+    if workers > 1:
+        return (f"`make refresh REFRESH_ARGS=\"--workers {workers}\"` (runs to fold counted per tenant, {workers} "
+                "sets of tenants folded at once, then the all-tenant refresh)")
+    return "`CALL devdiag.refresh_rollups()`"
 
 
 def timed(conn, sql: str, params=()) -> tuple[float, list]:
@@ -695,7 +712,9 @@ def render(res: dict) -> str:
                      f"{fl['postgres_cpu_us_per_run']} µs | 1x | |")
     bf = res.get("backfill")
     if bf and "copy_s" in bf:
-        lines.append(f"| backfill (COPY through the column contract + one refresh, fresh database) | {bf['runs']:,} | "
+        how = (f"one refresh on {bf['refresh_workers']} connections"
+               if bf.get("refresh_workers", 1) > 1 else "one refresh")
+        lines.append(f"| backfill (COPY through the column contract + {how}, fresh database) | {bf['runs']:,} | "
                      f"{bf['total_s']:,.1f} s | {bf['runs_per_s']:,} | {bf['postgres_cpu_us_per_run']} µs | "
                      f"{bf['ratio_to_floor']:.2f}x | {yes_no(bf['ratio_to_floor'] <= GOAL_FLOOR_RATIO)} |")
     lines += ["", f"Sync summary: `{ing['summary']}`"]
@@ -703,7 +722,7 @@ def render(res: dict) -> str:
         folded_all = bf["rollup_runs"] == bf["runs"]
         bf_folded = f"{bf['runs_folded']:,} runs" if bf["runs_folded"] is not None else "nothing: writers held on"
         lines += ["", (f"Backfill: {bf['partitions_created']} day partitions created first; COPY {bf['copy_s']:,.1f} s, "
-                  f"then `CALL devdiag.refresh_rollups()` {bf['refresh_s']:,.1f} s "
+                  f"then {refresh_how(bf)} {bf['refresh_s']:,.1f} s "
                   f"(folded {bf_folded}"
                   f"; rollups count {bf['rollup_runs']:,} runs, {'all of them' if folded_all else '**not all**'}); "
                   f"goal <= {GOAL_FLOOR_RATIO}x the floor.")]
@@ -796,6 +815,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=9, help="timed runs per query on the rollups (median)")
     ap.add_argument("--ref-reps", type=int, default=3, help="timed runs per reference query (one when > 10 s)")
     ap.add_argument("--ref-timeout", type=int, default=60, help="seconds before a reference query is given up")
+    ap.add_argument("--refresh-workers", type=int, default=2,
+                    help="connections the backfill's refresh folds on, one set of tenants each (default 2)")
     ap.add_argument("--store", help="SQLite store to reuse (or create, with --keep)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the generated store and the server's data (the server is stopped)")
@@ -856,7 +877,7 @@ def main(argv=None) -> int:
             res["floor"] = ingest_floor(conn, work, postmaster)
             say(f"floor: {res['floor']['runs_per_s']:,} runs/s; backfill (COPY + refresh) into a fresh database")
             t = time.monotonic()
-            res["backfill"] = backfill(conn, cluster, work, postmaster, res["floor"])
+            res["backfill"] = backfill(conn, cluster, work, postmaster, res["floor"], args.refresh_workers)
             res["timings"]["backfill_s"] = round(time.monotonic() - t, 1)
         with psycopg.connect(dsn, autocommit=True) as conn:
             res["scale"] = {"runs_generated": generated, "days": args.days, "tenants": args.tenants, "seed": args.seed,

@@ -157,6 +157,7 @@ class RunChecker:
         self.envs: dict = {None: "\\N"}
         self.problems: dict = {}
         self.evidence: dict = {}
+        self.tenant_runs: dict[str, int] = {}  # good runs checked, per tenant
 
     def _cached(self, cache: dict, value, fn):
         try:
@@ -238,6 +239,7 @@ class RunChecker:
         target_fn = self.privacy.target
         problems_fn, evidence_fn, preset_fn = self._problems, self._evidence, self._preset
         tenant_fn, env_fn, ts_max = self._tenant, self._env, self.ts_max
+        per_tenant = self.tenant_runs
         for row in rows:
             sid, ts, tenant, target, env, prob, evid, preset = row
             try:
@@ -259,6 +261,7 @@ class RunChecker:
                 continue
             good_ids.append(sid)
             lines.append(line)
+            per_tenant[tenant] = per_tenant.get(tenant, 0) + 1
             if days is not None:
                 days.add(ts // 86400)
 

@@ -18,6 +18,7 @@ from ..config import (
     add_dsn_option,
     mask_secrets,
 )
+from ..refresh import fold_side_by_side, split_tenants
 from .base import EXIT_BUG, EXIT_BUSY, EXIT_CONFIG, EXIT_OK, EXIT_REJECTED, TS_MIN, BusyError
 from .checks import Privacy, RunChecker
 from .land import Batch, Counts, Refresher, Warehouse
@@ -138,6 +139,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
     store = Store(cfg.sqlite_path, cfg.busy_timeout)
     wh = Warehouse(cfg.dsn)
     refresher = None
+    fold_errors: list[BaseException] = []
     try:
         wh.check_migrated()
         wh.session_setup()
@@ -220,7 +222,12 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
         retrying(wh, lambda: wh.land_fixes(store, source, privacy, counts, cfg.batch_rows,
                                            apply=not cfg.dry_run))
         if refresher is not None and refresher.is_alive():
-            refresher.finish()
+            # The pass running ends (early when most of it is ahead); what is left is folded on one
+            # connection per set of tenants at once (a pass of every tenant uses one server process).
+            refresher.stop()
+            sets = split_tenants(checker.tenant_runs, cfg.fold_workers)
+            if len(sets) > 1:
+                fold_errors = fold_side_by_side(cfg.dsn, sets, REFRESH_LOCK_WAIT_S)
         if not cfg.dry_run and retrying(wh, lambda: wh.refresh_rollups(REFRESH_LOCK_WAIT_S)) is None:
             print(f"sync source '{name}': the rollups were not refreshed (other writers held the run tables "
                   f"for {REFRESH_LOCK_WAIT_S:.0f} s); the minute job or CALL devdiag.refresh_rollups() folds them",
@@ -240,8 +247,9 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
             refresher.abandon()
         wh.close()
         store.close()
-    if refresher is not None and refresher.error is not None and not cfg.quiet:
-        why = (str(refresher.error).strip().splitlines() or [type(refresher.error).__name__])[0]
+    failed = ([refresher.error] if refresher is not None and refresher.error is not None else []) + fold_errors
+    if failed and not cfg.quiet:
+        why = (str(failed[0]).strip().splitlines() or [type(failed[0]).__name__])[0]
         print(f"sync source '{name}': a fold beside the landing failed ({mask_secrets(why, cfg.dsn)}); "
               "the closing refresh folded its runs", file=out)
     elapsed = time.monotonic() - started
@@ -273,6 +281,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      "learn.sync.source, derived from the store)")
     ap.add_argument("--config", help="devdiag.yaml to read (default: DEVDIAG_CONFIG, ./devdiag.yaml)")
     ap.add_argument("--batch-rows", type=int, default=50_000, help="runs per COPY batch and commit (default 50000)")
+    ap.add_argument("--fold-workers", type=int, default=2,
+                    help="connections that fold a long sync's last runs at once, one set of tenants each "
+                         "(default 2; 1 folds them on one)")
     ap.add_argument("--busy-timeout", type=float, default=30.0,
                     help="seconds to wait for a SQLite file locked by a writer (default 30)")
     ap.add_argument("--quiet", action="store_true", help="print only the summary line (for cron)")

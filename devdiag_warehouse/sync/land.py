@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -414,6 +415,10 @@ class Refresher(threading.Thread):
         self.busy = False
         self.closing = False
         self.error: BaseException | None = None
+        self.conn = None
+        self.pass_started = 0.0  # time.monotonic() when the pass running began
+        self.last_pass_s: float | None = None  # how long the last pass that ended took
+        self.cancelled = False  # the pass running was ended on purpose (see stop)
 
     def nudge(self) -> None:
         """Ask for a pass (one pass covers every nudge made before it starts)."""
@@ -433,6 +438,26 @@ class Refresher(threading.Thread):
             self.cond.notify_all()
         self.join()
 
+    def stop(self) -> bool:
+        """No more passes; the pass running ends, early when it has most of its work ahead. Returns whether
+        it was ended early (rolled back: its runs are still to fold).
+
+        A pass folds what landed during the one before it, so it takes at
+        least about as long as that one did. One that has run less than half
+        that time has more work ahead than behind: it is cancelled, and the
+        folds after it, which share the work across connections, take its
+        runs too. Otherwise it runs to its end.
+        """
+        with self.cond:
+            self.closing, self.wanted = True, False
+            early = (self.busy and self.conn is not None and self.last_pass_s is not None
+                     and time.monotonic() - self.pass_started < self.last_pass_s / 2)
+            if early:
+                self.cancelled = True
+                self.conn.cancel_safe(timeout=10.0)
+        self.join()
+        return early
+
     def abandon(self) -> None:
         """Stop without a pass asked for; a pass running ends on its own (its work is committed whole)."""
         with self.cond:
@@ -451,11 +476,18 @@ class Refresher(threading.Thread):
                         if not self.wanted:
                             return
                         self.wanted, self.busy = False, True
+                        self.conn, self.pass_started = conn, time.monotonic()
                     try:
                         conn.execute(REFRESH_ROLLUPS, {"lock_wait_s": self.lock_wait_s})
+                        self.last_pass_s = time.monotonic() - self.pass_started
+                    except psycopg.errors.QueryCanceled:
+                        if not self.cancelled:
+                            raise
+                        return
                     finally:
                         with self.cond:
                             self.busy = False
+                            self.conn = None
                             self.cond.notify_all()
         except BaseException as exc:  # noqa: BLE001 - reported by the sync; its closing refresh redoes the work
             self.error = exc

@@ -31,6 +31,7 @@ class Settings:
     quiet: bool
     progress: bool
     from_start: bool
+    fold_workers: int = 2
 
 
 def sqlite_path_from_store(store: str) -> str | None:
@@ -74,6 +75,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
     if args.batch_rows < 1:
         raise DevdiagError("--batch-rows must be at least 1")
+    if args.fold_workers < 1:
+        raise DevdiagError("--fold-workers must be at least 1")
     progress = args.progress if args.progress is not None else (sys.stderr.isatty() and not args.quiet)
     return Settings(
         sqlite_path=sqlite_path,
@@ -87,4 +90,5 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         quiet=args.quiet,
         progress=progress,
         from_start=args.from_start,
+        fold_workers=args.fold_workers,
     )

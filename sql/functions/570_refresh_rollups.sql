@@ -48,16 +48,22 @@ COMMENT ON FUNCTION devdiag.rollup_safe_point(interval) IS
 -- skips, per tenant, what a refresh of that tenant alone already folded. It
 -- also takes the archive days purged since (devdiag_rollup.rollup_purged_day)
 -- out of the rollups and drops them, before it moves the watermark. A refresh
--- of one tenant takes that tenant's runs out of those days first (and deletes
--- them from the day kept aside): no episode of the tenant is replayed from
--- runs that are gone, and the all-tenant refresh does not take them out again.
+-- of one tenant (p_tenant) or of a set of tenants (p_tenants) takes their runs
+-- out of those days first (and deletes them from the day kept aside): no
+-- episode of theirs is replayed from runs that are gone, and the all-tenant
+-- refresh does not take them out again. It moves each of its tenants'
+-- watermarks, so refreshes of disjoint sets run side by side, each on a
+-- connection of its own (the sync folds its last runs that way), and the
+-- all-tenant refresh after them only moves its watermark over their runs.
 DROP FUNCTION IF EXISTS devdiag.refresh_rollups(text, interval, bigint);
+DROP PROCEDURE IF EXISTS devdiag.refresh_rollups(text, interval, bigint, bigint);
 
 CREATE OR REPLACE PROCEDURE devdiag.refresh_rollups(
     p_tenant text DEFAULT NULL,
     p_lock_wait interval DEFAULT '5 seconds',
     p_batch bigint DEFAULT 200000,
-    INOUT folded bigint DEFAULT NULL
+    INOUT folded bigint DEFAULT NULL,
+    p_tenants text[] DEFAULT NULL
 )
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -92,17 +98,34 @@ DECLARE
     t_reports boolean[];
     v_purged regclass[];
     v_part regclass;
+    -- the tenants this refresh folds (NULL: every tenant)
+    v_tenants text[];
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF p_tenant IS NOT NULL AND p_tenants IS NOT NULL THEN
+        RAISE EXCEPTION 'refresh_rollups: give p_tenant or p_tenants, not both'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF array_position(p_tenants, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'refresh_rollups: p_tenants holds a NULL tenant'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF p_tenants IS NOT NULL AND cardinality(p_tenants) = 0 THEN
+        -- No tenant asked for: nothing to fold.
+        folded := 0;
+        RETURN;
+    END IF;
+    v_tenants := CASE WHEN p_tenant IS NOT NULL THEN ARRAY[p_tenant]
+        ELSE (SELECT array_agg(DISTINCT t.tenant ORDER BY t.tenant) FROM unnest(p_tenants) AS t (tenant)) END;
     -- Lock order, shared with the purge and the owner's row triggers: the
     -- all-tenant key, the safe point (released at once), tenant keys in
     -- hashtext order, then the tables. A refresh of one tenant finds its safe
     -- point before it waits for the tenant: an owner's DELETE of that tenant's
     -- runs holds the run tables while its trigger waits for the tenant.
-    IF p_tenant IS NULL THEN
+    IF v_tenants IS NULL THEN
         PERFORM devdiag.take_lock(7236114, 0);
     END IF;
     v_hi := devdiag.rollup_safe_point(p_lock_wait);
@@ -111,16 +134,19 @@ BEGIN
         folded := NULL;
         RETURN;
     END IF;
-    IF p_tenant IS NOT NULL THEN
-        PERFORM devdiag.take_lock(7236111, hashtext(p_tenant));
+    IF v_tenants IS NOT NULL THEN
+        PERFORM devdiag.take_lock(7236111, l.k)
+        FROM (SELECT DISTINCT hashtext(t.tenant) AS k FROM unnest(v_tenants) AS t (tenant) ORDER BY 1) AS l;
     END IF;
     SELECT s.folded_through INTO v_lo FROM devdiag_rollup.rollup_refresh_state AS s;
-    IF p_tenant IS NOT NULL THEN
-        SELECT greatest(v_lo, max(w.folded_through)) INTO v_lo
-        FROM devdiag_rollup.rollup_tenant_watermark AS w
-        WHERE w.tenant = p_tenant;
+    IF v_tenants IS NOT NULL THEN
+        -- From the lowest of the tenants' own watermarks: the reads below skip,
+        -- per tenant, the runs below a higher one.
+        SELECT greatest(v_lo, min(coalesce(w.folded_through, 0))) INTO v_lo
+        FROM unnest(v_tenants) AS t (tenant)
+        LEFT JOIN devdiag_rollup.rollup_tenant_watermark AS w ON t.tenant = w.tenant;
     END IF;
-    IF p_tenant IS NULL THEN
+    IF v_tenants IS NULL THEN
         SELECT array_agg(p.part ORDER BY p.day, p.part) INTO v_purged FROM devdiag_rollup.rollup_purged_day AS p;
     ELSE
         -- The purged days, their list rows locked until commit: the
@@ -140,20 +166,21 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'SELECT devdiag.rollup_rebuild() recounts the rollups from the runs left and clears the list.';
     END IF;
-    IF p_tenant IS NOT NULL THEN
-        -- This tenant's runs of those days leave the rollups, and the day
-        -- kept aside, before anything of the tenant is folded or replayed.
+    IF v_tenants IS NOT NULL THEN
+        -- These tenants' runs of those days leave the rollups, and the day
+        -- kept aside, before anything of theirs is folded or replayed.
         -- (names from regclass values)
         FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
-            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, p_tenant)
+            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, t.tenant)
             FROM devdiag_rollup.rollup_purged_day AS p
+            CROSS JOIN unnest(v_tenants) AS t (tenant)
             WHERE p.part = v_part;
-            EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = $1', v_part) USING p_tenant;
+            EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = ANY ($1)', v_part) USING v_tenants;
         END LOOP;
     END IF;
-    IF v_hi <= v_lo AND (p_tenant IS NOT NULL OR v_purged IS NULL) THEN
+    IF v_hi <= v_lo AND (v_tenants IS NOT NULL OR v_purged IS NULL) THEN
         -- Nothing written or purged since: the rollups are current as of now.
-        IF p_tenant IS NULL THEN
+        IF v_tenants IS NULL THEN
             UPDATE devdiag_rollup.rollup_refresh_state SET refreshed_at = now();
         END IF;
         folded := 0;
@@ -176,7 +203,7 @@ BEGIN
     WHERE pg_has_role(current_user, (SELECT c.relowner FROM pg_catalog.pg_class AS c
         WHERE c.oid = 'devdiag.fix_outcome_ingest_brin'::regclass), 'USAGE');
 
-    IF p_tenant IS NULL THEN
+    IF v_tenants IS NULL THEN
         -- Every tenant with rows to fold or purged runs to forget, locked
         -- before any rollup row is touched. Names come from regclass values.
         EXECUTE format(
@@ -206,10 +233,10 @@ BEGIN
             array_agg(r.tenant), array_agg(r.ts), array_agg(r.target_hash), array_agg(r.env_fp),
             array_agg(r.problems), array_agg(r.sign)
         INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
-        FROM devdiag.rollup_runs_between(v_from, v_to, p_tenant) AS r;
+        FROM devdiag.rollup_runs_between(v_from, v_to, v_tenants) AS r;
         SELECT array_agg(g.tenant), array_agg(g.problem_code), array_agg(g.fix_code)
         INTO g_tenant, g_problem, g_fix
-        FROM devdiag.rollup_fix_groups_between(v_from, v_to, p_tenant) AS g;
+        FROM devdiag.rollup_fix_groups_between(v_from, v_to, v_tenants) AS g;
         PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
         PERFORM devdiag.rollup_apply_fix_groups(g_tenant, g_problem, g_fix);
         -- The targets so far, each once with its earliest ts, and this
@@ -249,17 +276,17 @@ BEGIN
     PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
 
     DELETE FROM devdiag_rollup.rollup_run_change AS q
-    WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);
+    WHERE q.ingest_id <= v_hi AND (v_tenants IS NULL OR q.tenant = ANY (v_tenants));
     DELETE FROM devdiag_rollup.rollup_fix_change AS q
-    WHERE q.ingest_id <= v_hi AND (p_tenant IS NULL OR q.tenant = p_tenant);
+    WHERE q.ingest_id <= v_hi AND (v_tenants IS NULL OR q.tenant = ANY (v_tenants));
 
-    IF p_tenant IS NULL THEN
+    IF v_tenants IS NULL THEN
         UPDATE devdiag_rollup.rollup_refresh_state
         SET folded_through = greatest(folded_through, v_hi), refreshed_at = now();
         DELETE FROM devdiag_rollup.rollup_tenant_watermark AS w WHERE w.folded_through <= v_hi;
     ELSE
         INSERT INTO devdiag_rollup.rollup_tenant_watermark AS w (tenant, folded_through, refreshed_at)
-        VALUES (p_tenant, v_hi, now())
+        SELECT t.tenant, v_hi, now() FROM unnest(v_tenants) AS t (tenant) ORDER BY 1
         ON CONFLICT (tenant) DO UPDATE
         SET folded_through = greatest(w.folded_through, excluded.folded_through), refreshed_at = excluded.refreshed_at;
     END IF;
@@ -267,6 +294,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON PROCEDURE devdiag.refresh_rollups(text, interval, bigint, bigint) IS  -- noqa: LT01
-'Folds the runs and fix outcomes written since the last refresh into every rollup (one tenant when given); '
+COMMENT ON PROCEDURE devdiag.refresh_rollups(text, interval, bigint, bigint, text[]) IS  -- noqa: LT01
+'Folds the runs and fix outcomes written since the last refresh into every rollup (one tenant, or a set of '
+'tenants, when given); '
 'returns the runs folded, or NULL when writers held their tables longer than p_lock_wait.';

@@ -84,6 +84,14 @@ def test_writer_reads_no_view(cast, connect_as):
     assert readable == []
 
 
+@pytest.mark.parametrize("part", ["writer", "reader_a", "analyst", "monitor", "nobody"])
+def test_only_the_owner_counts_the_runs_each_tenant_has_to_fold(cast, connect_as, part):
+    """The count per tenant of runs waiting for a refresh names every tenant: no login but the owner's gets it."""
+    conn = connect_as(cast[part])
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT * FROM devdiag.rollup_pending_runs()")
+
+
 # -- analyst -------------------------------------------------------------------
 
 def test_analyst_sees_every_tenant_in_every_table_and_view_it_may_read(cast, connect_as, dba):

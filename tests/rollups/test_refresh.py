@@ -80,12 +80,15 @@ def test_a_refresh_never_skips_a_run_whose_transaction_was_open(pg, fresh_db):
 
 
 @pytest.mark.parametrize("replay_read", ["probe", "scan"])
-def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db, replay_read):
-    """Every other tenant's rows are made invisible and unwritable to the owner: the refresh still folds exactly,
-    whether the episode replay probes each target's days or scans them."""
+@pytest.mark.parametrize("which", ["one tenant", "a set of tenants"])
+def test_a_refresh_of_some_tenants_reads_and_writes_only_theirs(pg, fresh_db, replay_read, which):
+    """Every other tenant's rows are made invisible and unwritable to the owner: a refresh of one tenant, or of a
+    set of tenants, still folds exactly, whether the episode replay probes each target's days or scans them."""
+    mine = ["acme"] if which == "one tenant" else ["acme", "initech"]
     with psycopg.connect(pg.dsn(fresh_db)) as conn:
         conn.execute("SELECT set_config('devdiag.replay_read', %s, false)", (replay_read,))
         insert(conn, "acme", 20)
+        insert(conn, "initech", 4)
         insert(conn, "globex", 15)
         conn.commit()
         tables = [r[0] for r in conn.execute(
@@ -97,20 +100,55 @@ def test_a_refresh_of_one_tenant_reads_and_writes_only_that_tenant(pg, fresh_db,
         with conn.transaction():
             for t in tables:
                 conn.execute(sql.SQL(
-                    "CREATE POLICY only_acme ON {} AS RESTRICTIVE FOR ALL TO devdiag_owner "
-                    "USING (tenant = 'acme') WITH CHECK (tenant = 'acme')").format(sql.SQL(t)))
+                    "CREATE POLICY only_mine ON {} AS RESTRICTIVE FOR ALL TO devdiag_owner "
+                    "USING (tenant = ANY ({mine})) WITH CHECK (tenant = ANY ({mine}))").format(
+                        sql.SQL(t), mine=sql.Literal(mine)))
             assert conn.execute("SELECT count(*) FROM devdiag.diag_run WHERE tenant = 'globex'").fetchone() == (0,)
-            assert conn.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (20,)
+            if which == "one tenant":
+                assert conn.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (20,)
+            else:
+                assert conn.execute("CALL devdiag.refresh_rollups(p_tenants => %s)", (mine,)).fetchone() == (24,)
             for t in tables:
-                conn.execute(sql.SQL("DROP POLICY only_acme ON {}").format(sql.SQL(t)))
+                conn.execute(sql.SQL("DROP POLICY only_mine ON {}").format(sql.SQL(t)))
         conn.commit()
         assert runs_in_view(conn, "acme") == 20
-        assert runs_in_view(conn, "globex") == 0          # not folded by acme's refresh
+        assert runs_in_view(conn, "initech") == (4 if "initech" in mine else 0)
+        assert runs_in_view(conn, "globex") == 0          # not folded by this refresh
         assert mismatches(conn, refresh=False), "globex's runs should still be waiting"
-        # the all-tenant refresh folds globex and does not fold acme twice
-        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (15,)
-        assert (runs_in_view(conn, "acme"), runs_in_view(conn, "globex")) == (20, 15)
+        # the all-tenant refresh folds the others and does not fold these twice
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (15 + (0 if "initech" in mine else 4),)
+        assert [runs_in_view(conn, t) for t in ("acme", "initech", "globex")] == [20, 4, 15]
         assert mismatches(conn, refresh=False) == {}
+
+
+def test_a_refresh_of_a_set_skips_what_each_tenant_had_folded_alone(pg, fresh_db):
+    """Tenants of one set whose own watermarks differ: each run is folded once, from each tenant's own watermark."""
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        insert(conn, "acme", 5, hours_ago=3)
+        assert conn.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (5,)
+        insert(conn, "initech", 6, hours_ago=2)
+        insert(conn, "acme", 3, hours_ago=1)
+        assert conn.execute("CALL devdiag.refresh_rollups(p_tenants => %s)",
+                            (["initech", "acme", "acme"],)).fetchone() == (9,)
+        assert conn.execute("CALL devdiag.refresh_rollups(p_tenants => %s)", (["acme", "initech"],)).fetchone() == (0,)
+        assert conn.execute("CALL devdiag.refresh_rollups(p_tenants => '{}')").fetchone() == (0,)
+        assert (runs_in_view(conn, "acme"), runs_in_view(conn, "initech")) == (8, 6)
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (0,)
+        assert mismatches(conn, refresh=False) == {}
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    ("CALL devdiag.refresh_rollups('acme', p_tenants => '{globex}')", psycopg.errors.InvalidParameterValue,
+     "give p_tenant or p_tenants, not both"),
+    ("CALL devdiag.refresh_rollups(p_tenants => '{acme,NULL}')", psycopg.errors.NullValueNotAllowed,
+     "p_tenants holds a NULL tenant"),
+])
+def test_a_refresh_of_tenants_asked_for_wrongly_says_what_is_wrong(pg, fresh_db, call, error, message):
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        insert(conn, "acme", 2)
+        with pytest.raises(error, match=message):
+            conn.execute(call)
+        assert runs_in_view(conn, "acme") == 0
 
 
 def in_thread(errors: list[BaseException], fn, *args) -> threading.Thread:
@@ -123,14 +161,18 @@ def in_thread(errors: list[BaseException], fn, *args) -> threading.Thread:
     return threading.Thread(target=body)
 
 
-def refresh_until(dsn: str, stop: threading.Event, tenant: str | None) -> None:
+def refresh_until(dsn: str, stop: threading.Event, tenant: str | list[str] | None) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         while not stop.is_set():
-            conn.execute("CALL devdiag.refresh_rollups(%s, '1 second')", (tenant,))
+            if isinstance(tenant, list):
+                conn.execute("CALL devdiag.refresh_rollups(p_tenants => %s, p_lock_wait => '1 second')", (tenant,))
+            else:
+                conn.execute("CALL devdiag.refresh_rollups(%s, '1 second')", (tenant,))
 
 
 def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
-    """Writers of two tenants, an all-tenant refresher and a one-tenant refresher at once: the views end exact."""
+    """Writers of three tenants, an all-tenant refresher, a one-tenant refresher and refreshers of two sets of
+    tenants (one of them overlapping the one tenant) at once: no refresh deadlocks, and the views end exact."""
     dsn = pg.dsn(fresh_db)
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -142,8 +184,9 @@ def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
                        problems='["CSP_MISSING"]' if i % 3 else "[]")
                 conn.commit()
 
-    writers = [in_thread(errors, write, t) for t in ("acme", "globex")]
-    refreshers = [in_thread(errors, refresh_until, dsn, stop, t) for t in (None, "acme")]
+    writers = [in_thread(errors, write, t) for t in ("acme", "globex", "initech")]
+    refreshers = [in_thread(errors, refresh_until, dsn, stop, t)
+                  for t in (None, "acme", ["globex", "acme"], ["initech"])]
     for t in writers + refreshers:
         t.start()
     for t in writers:
@@ -306,7 +349,10 @@ def test_a_refresh_over_more_targets_than_one_chunk_is_exact(pg, fresh_db, read)
 
 
 @pytest.mark.parametrize("replay_read", ["probe", "scan"])
-def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_exact(pg, fresh_db, replay_read):
+@pytest.mark.parametrize("call", ["CALL devdiag.refresh_rollups('acme')",
+                                  "CALL devdiag.refresh_rollups(p_tenants => '{hooli,acme}')"])
+def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_exact(pg, fresh_db, replay_read,
+                                                                                      call):
     """An episode begun on a day purged since the last refresh, and a late run after that day that clears it: a
     refresh of the tenant alone takes the tenant's purged runs out first (it never replays from runs that are
     gone), needing to see only its own rows of the day kept aside, and the next all-tenant refresh takes out the
@@ -333,7 +379,7 @@ def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_ex
                      "USING (tenant = 'acme') WITH CHECK (tenant = 'acme')"):
             owner.execute(sql.SQL(stmt).format(sql.SQL(part)))
         owner.commit()
-        assert owner.execute("CALL devdiag.refresh_rollups('acme')").fetchone() == (1,)
+        assert owner.execute(call).fetchone() == (1,)  # acme alone, or acme in a set
         owner.commit()
         for stmt in ("DROP POLICY only_acme ON {}", "DROP POLICY every_row ON {}",
                      "ALTER TABLE {} NO FORCE ROW LEVEL SECURITY", "ALTER TABLE {} DISABLE ROW LEVEL SECURITY"):
@@ -350,3 +396,46 @@ def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_ex
         owner.commit()
         assert mismatches(owner, refresh=False) == {}
         assert owner.execute("SELECT count(*) FROM devdiag_rollup.rollup_purged_day").fetchone() == (0,)
+
+
+def refresh_calls(pg, dbname: str) -> int:
+    with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
+        return int(su.execute("""SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
+                                 WHERE schemaname = 'devdiag' AND funcname = 'refresh_rollups'""").fetchone()[0])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_make_refresh_folds_on_several_connections_when_asked_and_stays_exact(pg, fresh_db, workers):
+    """`make refresh REFRESH_ARGS="--workers 2"`: the runs to fold counted per tenant, two sets of tenants
+    folded at once, then the all-tenant refresh; the output counts every run once and the rollups are exact."""
+    import subprocess
+
+    from tests.commands import command
+
+    with psycopg.connect(pg.superuser_dsn(fresh_db), autocommit=True) as su:
+        su.execute(sql.SQL("ALTER DATABASE {} SET track_functions = 'pl'").format(sql.Identifier(fresh_db)))
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        for k, tenant in enumerate(["acme", "globex", "initech"]):
+            insert(conn, tenant, 30 + 10 * k, hours_ago=1 + k, problems='["CSP_MISSING", "XFO"]' if k else "[]")
+        assert conn.execute("SELECT tenant, runs FROM devdiag.rollup_pending_runs()").fetchall() == [
+            ("initech", 50), ("globex", 40), ("acme", 30)]
+    before = refresh_calls(pg, fresh_db)
+    res = subprocess.run([*command("retention"), "--refresh", "--workers", str(workers), "--dsn", pg.dsn(fresh_db)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "refresh: folded 120 run(s) into the rollups"
+    # one all-tenant refresh, after one refresh per set of tenants when there are two workers
+    assert refresh_calls(pg, fresh_db) - before == (1 if workers == 1 else 3)
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM devdiag.rollup_pending_runs()").fetchone() == (0,)
+        assert mismatches(conn, refresh=False) == {}
+
+
+def test_make_refresh_refuses_fewer_than_one_worker(pg, fresh_db):
+    import subprocess
+
+    from tests.commands import command, error_lines
+
+    res = subprocess.run([*command("retention"), "--refresh", "--workers", "0", "--dsn", pg.dsn(fresh_db)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 2 and error_lines(res.stderr) == ["error: --workers must be at least 1"]

@@ -433,17 +433,19 @@ def test_a_damaged_store_is_one_line_and_exit_2(store, warehouse, sync):
 
 
 @pytest.mark.slow
-def test_a_long_sync_folds_beside_its_landing_and_the_rollups_are_exact(store, pg, fresh_db, warehouse, sync):
-    """Batches already landed are folded on a second connection while the next ones land; the rollups then
-    equal a rebuild from the raw runs, and every day's partition (one whose only run is rejected too) was
-    made before the landing began."""
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_a_long_sync_folds_beside_its_landing_and_the_rollups_are_exact(store, pg, fresh_db, warehouse, sync,
+                                                                         workers):
+    """Batches already landed are folded on a second connection while the next ones land, and the last ones
+    on one connection per set of tenants (or on one); the rollups then equal a rebuild from the raw runs, and
+    every day's partition (one whose only run is rejected too) was made before the landing began."""
     import random
 
     from tests.sync.sync_support import full_state
 
     rng = random.Random(7)
     s = store()
-    rows = [run_row(i, tenant=rng.choice(["acme", "globex"]), ts=T0 + 900 * i,
+    rows = [run_row(i, tenant=rng.choice(["acme", "globex", "acme", "initech"]), ts=T0 + 900 * i,
                     problems=rng.sample(["CSP", "XFO", "CORS"], rng.randint(0, 2)),
                     preset=rng.choice(["embed", "app", "full"]), target=digest(f"t{rng.randint(0, 30)}"))
             for i in range(3000)]
@@ -453,16 +455,87 @@ def test_a_long_sync_folds_beside_its_landing_and_the_rollups_are_exact(store, p
     dbname = fresh_db
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
         su.execute(sql.SQL("ALTER DATABASE {} SET track_functions = 'pl'").format(sql.Identifier(dbname)))
-    res = sync(s, warehouse, "--quiet", "--batch-rows", "250", rc=1)  # the bad run is rejected
+    res = sync(s, warehouse, "--quiet", "--batch-rows", "250", "--fold-workers", workers, rc=1)  # a bad run
     assert "a fold beside the landing failed" not in res.stdout
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
         calls = su.execute("""SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
                               WHERE schemaname = 'devdiag' AND funcname = 'refresh_rollups'""").fetchone()[0]
         day = datetime.fromtimestamp(lonely_day, timezone.utc).strftime("%Y%m%d")
         made = su.execute("SELECT to_regclass(%s) IS NOT NULL", (f"devdiag_part.diag_run_p{day}",)).fetchone()[0]
-    assert calls > 2, calls  # folds beside the landing, then the closing refresh
+    # folds beside the landing, one per set of tenants at its end (three tenants), then the closing refresh
+    assert calls >= (2 if workers == "1" else 1 + 3 + 1), calls
     assert made
     folded = full_state(warehouse)
     with psycopg.connect(pg.superuser_dsn(dbname), autocommit=True) as su:
         su.execute("SELECT devdiag.rollup_rebuild()")
     assert full_state(warehouse) == folded
+
+
+def test_a_fold_workers_below_one_is_refused_by_name(store, warehouse, sync):
+    s = store()
+    s.add_runs([run_row(1)])
+    res = sync(s, warehouse, "--fold-workers", "0", rc=2)
+    assert error_lines(res.stderr) == ["error: --fold-workers must be at least 1"]
+    assert query(warehouse, "SELECT count(*) FROM devdiag.diag_run") == [(0,)]
+
+
+def test_tenants_are_split_into_sets_of_about_equal_runs():
+    from devdiag_warehouse.refresh import split_tenants
+
+    runs = {"a": 50, "b": 30, "c": 20, "d": 15, "e": 10, "f": 5}
+    sets = split_tenants(runs, 2)
+    assert sorted(sum(runs[t] for t in s) for s in sets) == [65, 65]
+    assert sorted(t for s in sets for t in s) == sorted(runs)
+    assert split_tenants(runs, 1) == [sorted(runs)]
+    assert split_tenants({"a": 3}, 4) == [["a"]]          # never an empty set
+    assert split_tenants({}, 2) == []
+
+
+def test_folds_of_disjoint_tenant_sets_side_by_side_are_exact(pg, warehouse):
+    """The sync's last folds: one connection per set of tenants at once, each moving only its tenants'
+    watermarks; the all-tenant refresh after them folds nothing twice and the rollups equal a rebuild."""
+    from devdiag_warehouse.refresh import fold_side_by_side
+    from tests.sync.sync_support import full_state
+
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        for k, tenant in enumerate(["acme", "globex", "initech", "hooli"]):
+            conn.execute(
+                "INSERT INTO devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, preset) "
+                "SELECT now() - make_interval(mins => g * 7), %s, md5((g %% 5)::text), 'env', "
+                "CASE WHEN g %% 3 = 0 THEN '[]' ELSE '[\"CSP\"]' END::jsonb, 'full' "
+                "FROM generate_series(1, %s) AS g", (tenant, 40 + 10 * k))
+        assert fold_side_by_side(warehouse, [["acme", "hooli"], ["globex", "initech"]], 5.0) == []
+        marks = conn.execute("SELECT tenant FROM devdiag_rollup.rollup_tenant_watermark ORDER BY 1").fetchall()
+        assert marks == [("acme",), ("globex",), ("hooli",), ("initech",)]
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (0,)
+        folded = full_state(warehouse)
+        conn.execute("SELECT devdiag.rollup_rebuild()")
+    assert full_state(warehouse) == folded
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_the_fold_beside_the_landing_ends_early_only_with_most_of_its_work_ahead(pg, warehouse, early):
+    """At the landing's end the pass running is cancelled when it has run less than half as long as the pass
+    before it took (its runs are then folded by the folds after it), and otherwise runs to its end; a
+    cancelled pass leaves nothing folded and reports no failure."""
+    import time
+
+    from devdiag_warehouse.sync.land import Refresher
+
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, env_fp, problems, preset) "
+                     "SELECT now() - make_interval(secs => g), 'acme', md5((g % 2000)::text), md5(g::text), "
+                     "'[\"CSP\"]', 'full' FROM generate_series(1, 60000) AS g")
+        refresher = Refresher(warehouse, 5.0)
+        refresher.last_pass_s = 3600.0 if early else 0.001
+        refresher.start()
+        refresher.nudge()
+        deadline = time.monotonic() + 30
+        while not refresher.busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # inside the pass
+        assert refresher.stop() is early
+        assert refresher.error is None
+        pending = conn.execute("SELECT coalesce(sum(runs), 0) FROM devdiag.rollup_pending_runs()").fetchone()[0]
+        assert pending == (60000 if early else 0)
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (60000 if early else 0,)
