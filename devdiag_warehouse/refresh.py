@@ -29,21 +29,24 @@ def split_tenants(runs: dict[str, int], sets: int) -> list[list[str]]:
     return [sorted(tenants) for _, tenants in loads if tenants]
 
 
-def fold_side_by_side(dsn: str, tenant_sets: list[list[str]], lock_wait_s: float) -> list[BaseException]:
+def fold_side_by_side(dsn: str, tenant_sets: list[list[str]], lock_wait_s: float) -> tuple[int, list[BaseException]]:
     """Fold each set of tenants on a connection of its own, all at once; the sets must be disjoint.
 
-    Returns what failed. A fold that failed left nothing behind (it is one
-    transaction); the all-tenant refresh after it folds those runs.
+    Returns the runs the folds that ended folded, and what failed. A fold that
+    failed left nothing behind (it is one transaction); the all-tenant refresh
+    after it folds those runs.
     """
     import psycopg
 
     errors: list[BaseException] = []
+    folded: list[int] = []
 
     def fold(tenants: list[str]) -> None:
         try:
             with psycopg.connect(dsn, application_name="devdiag-refresh-set", autocommit=True) as conn:
                 conn.execute("SET lock_timeout = '60s'")
-                conn.execute(REFRESH_SET, {"tenants": tenants, "lock_wait_s": lock_wait_s})
+                n = conn.execute(REFRESH_SET, {"tenants": tenants, "lock_wait_s": lock_wait_s}).fetchone()[0]
+                folded.append(n or 0)  # (None: writers held the run tables; the all-tenant refresh folds them)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, whose all-tenant refresh redoes it
             errors.append(exc)
 
@@ -53,7 +56,7 @@ def fold_side_by_side(dsn: str, tenant_sets: list[list[str]], lock_wait_s: float
         t.start()
     for t in threads:
         t.join()
-    return errors
+    return sum(folded), errors
 
 
 def refresh_side_by_side(conn, dsn: str, workers: int, lock_wait_s: float) -> tuple[int | None, list[BaseException]]:
@@ -65,8 +68,6 @@ def refresh_side_by_side(conn, dsn: str, workers: int, lock_wait_s: float) -> tu
     errors: list[BaseException] = []
     folded = 0
     if len(sets) > 1:
-        errors = fold_side_by_side(dsn, sets, lock_wait_s)
-        if not errors:
-            folded = sum(pending.values())
+        folded, errors = fold_side_by_side(dsn, sets, lock_wait_s)
     rest = conn.execute(REFRESH_ALL, {"lock_wait_s": lock_wait_s}).fetchone()[0]
     return (None if rest is None else folded + rest), errors

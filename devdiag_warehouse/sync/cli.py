@@ -227,7 +227,7 @@ def sync(cfg: Settings, out=sys.stdout) -> int:
             refresher.stop()
             sets = split_tenants(checker.tenant_runs, cfg.fold_workers)
             if len(sets) > 1:
-                fold_errors = fold_side_by_side(cfg.dsn, sets, REFRESH_LOCK_WAIT_S)
+                _, fold_errors = fold_side_by_side(cfg.dsn, sets, REFRESH_LOCK_WAIT_S)
         if not cfg.dry_run and retrying(wh, lambda: wh.refresh_rollups(REFRESH_LOCK_WAIT_S)) is None:
             print(f"sync source '{name}': the rollups were not refreshed (other writers held the run tables "
                   f"for {REFRESH_LOCK_WAIT_S:.0f} s); the minute job or CALL devdiag.refresh_rollups() folds them",

@@ -504,7 +504,7 @@ def test_folds_of_disjoint_tenant_sets_side_by_side_are_exact(pg, warehouse):
                 "SELECT now() - make_interval(mins => g * 7), %s, md5((g %% 5)::text), 'env', "
                 "CASE WHEN g %% 3 = 0 THEN '[]' ELSE '[\"CSP\"]' END::jsonb, 'full' "
                 "FROM generate_series(1, %s) AS g", (tenant, 40 + 10 * k))
-        assert fold_side_by_side(warehouse, [["acme", "hooli"], ["globex", "initech"]], 5.0) == []
+        assert fold_side_by_side(warehouse, [["acme", "hooli"], ["globex", "initech"]], 5.0) == (40 + 60 + 50 + 70, [])
         marks = conn.execute("SELECT tenant FROM devdiag_rollup.rollup_tenant_watermark ORDER BY 1").fetchall()
         assert marks == [("acme",), ("globex",), ("hooli",), ("initech",)]
         assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (0,)
@@ -539,3 +539,20 @@ def test_the_fold_beside_the_landing_ends_early_only_with_most_of_its_work_ahead
         pending = conn.execute("SELECT coalesce(sum(runs), 0) FROM devdiag.rollup_pending_runs()").fetchone()[0]
         assert pending == (60000 if early else 0)
         assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (60000 if early else 0,)
+
+
+def test_a_failed_fold_of_one_set_leaves_its_runs_to_the_all_tenant_refresh(pg, warehouse):
+    """One set's fold fails (a tenant name PostgreSQL cannot take): the other set's runs are counted as folded,
+    the failure is returned, and the all-tenant refresh folds the rest exactly once."""
+    from devdiag_warehouse.refresh import fold_side_by_side
+
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        for tenant, n in (("acme", 12), ("globex", 7)):
+            conn.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) "
+                         "SELECT now() - make_interval(mins => g), %s, md5(g::text), '[\"CSP\"]', 'full' "
+                         "FROM generate_series(1, %s) AS g", (tenant, n))
+        folded, errors = fold_side_by_side(warehouse, [["acme"], ["globex", "bad\x00name"]], 5.0)
+        assert folded == 12 and len(errors) == 1
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (7,)
+        assert query(warehouse, "SELECT tenant, sum(runs) FROM devdiag_rollup.rollup_tenant_total "
+                                "GROUP BY 1 ORDER BY 1") == [("acme", 12), ("globex", 7)]
