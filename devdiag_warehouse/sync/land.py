@@ -431,13 +431,6 @@ class Refresher(threading.Thread):
         with self.cond:
             self.cond.wait_for(lambda: not (self.busy or self.wanted) or not self.is_alive())
 
-    def finish(self) -> None:
-        """Let a pass asked for run to its end, then stop."""
-        with self.cond:
-            self.closing = True
-            self.cond.notify_all()
-        self.join()
-
     def stop(self) -> bool:
         """No more passes; the pass running ends, early when it has most of its work ahead. Returns whether
         it was ended early (rolled back: its runs are still to fold).
