@@ -401,7 +401,9 @@ def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[floa
         args += ["-f", str(path), "-c", "\\echo BENCH-RUN-END"]
     res = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s * reps + 60, check=False, env=env)
     if res.returncode != 0:
-        raise RuntimeError(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "psql failed")
+        # the ERROR line names the cause; the CONTEXT lines after it only say where
+        said = res.stderr.strip().splitlines()
+        raise RuntimeError(next((line for line in said if "ERROR:" in line), said[-1] if said else "psql failed"))
     times, last = [], None
     for line in res.stdout.splitlines():
         m = re.match(r"Time: ([\d.]+) ms", line)
@@ -917,6 +919,14 @@ def main(argv=None) -> int:
                 f"serves it again on port {cluster.port}) and the store in {store}")
         else:
             cluster.destroy()
+        if args.keep and store.parent == work:
+            # the generated store is what was asked to be kept; the rest of the folder is scratch
+            for path in work.iterdir():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif not path.name.startswith(store.name):  # the store, and its -wal and -shm
+                    path.unlink()
+        else:
             shutil.rmtree(work, ignore_errors=True)
     res["load_avg_end"] = round(os.getloadavg()[0], 2)
     res["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -6,13 +6,16 @@ import json
 import os
 import shutil
 import sqlite3
+import tempfile
 
 from devdiag_warehouse import bench
 from devdiag_warehouse.localdb import LocalCluster, find_bindir
 
 
-def test_a_kept_bench_leaves_its_data_and_no_server_running(tmp_path, capsys):
-    store, out = tmp_path / "store.db", tmp_path / "out"
+def test_a_kept_bench_leaves_its_data_and_no_server_running(tmp_path, capsys, monkeypatch):
+    store, out, scratch = tmp_path / "store.db", tmp_path / "out", tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     argv = ["--runs", "3000", "--days", "3", "--tenants", "2", "--reps", "1", "--ref-reps", "1",
             "--ref-timeout", "30", "--keep", "--store", str(store), "--out", str(out)]
     base = LocalCluster.base_dir(f"bench-{os.getpid()}")
@@ -30,6 +33,7 @@ def test_a_kept_bench_leaves_its_data_and_no_server_running(tmp_path, capsys):
         assert res["ingest"]["runs_landed"] == generated > 0
         assert all(q.get("same_rows") in (True, None) for q in res["queries"])
         assert "## Ingest" in (out / "latest.md").read_text()
+        assert list(scratch.iterdir()) == [], "the bench's scratch folder (query copies, probes, dumps) is removed"
     finally:
         # (a server left running by a failed run goes too)
         LocalCluster(base / "data", find_bindir(), 0, base).stop()
