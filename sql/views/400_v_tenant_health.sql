@@ -1,8 +1,9 @@
 -- Why: the tenant health dashboard in one row per tenant.
 -- Read from the rollups: whole UTC hours of the 168-hour window from
 -- rollup_tenant_hour plus the runs of its oldest, partial hour counted from the
--- raw runs (at most an hour of them, by the ts indexes), so runs_7d stays exact
--- to the microsecond; v_ref_tenant_health is the raw form.
+-- raw runs (at most an hour of them, by the ts indexes, counted by
+-- run_counts_by_tenant so that only that hour's partitions are planned), so
+-- runs_7d stays exact to the microsecond; v_ref_tenant_health is the raw form.
 CREATE OR REPLACE VIEW devdiag.v_tenant_health
 WITH (security_invoker = TRUE)
 AS
@@ -13,7 +14,8 @@ WITH tenants AS (
 ),
 
 -- Per tenant (index range scans on each tenant's keys): whole UTC hours of the
--- window from the rollup, the runs of its oldest, partial hour from the raw runs.
+-- window from the rollup, the runs of its oldest, partial hour from the raw runs
+-- (live and archived).
 -- 168 hours whatever the session TimeZone (interval days follow its DST).
 runs AS (
     SELECT
@@ -28,26 +30,13 @@ runs AS (
                     AND h.hour >= date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
                     + interval '1 hour'
             )
-            + (
-                SELECT count(*)
-                FROM devdiag.diag_run AS d
-                WHERE
-                    d.tenant = r.tenant
-                    AND d.ts > now() - interval '168 hours'
-                    AND d.ts < date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
-                    + interval '1 hour'
-            )
-            + (
-                SELECT count(*)
-                FROM devdiag.diag_run_archive AS a
-                WHERE
-                    a.tenant = r.tenant
-                    AND a.ts > now() - interval '168 hours'
-                    AND a.ts < date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz)
-                    + interval '1 hour'
-            )
+            + coalesce(p.runs, 0)
         )::bigint AS runs_7d
     FROM devdiag_rollup.rollup_tenant_total AS r
+    LEFT JOIN devdiag.run_counts_by_tenant(
+        now() - interval '168 hours',
+        date_bin('1 hour', now() - interval '168 hours', '2000-01-01 00:00:00+00'::timestamptz) + interval '1 hour'
+    ) AS p ON r.tenant = p.tenant
 ),
 
 fixes AS (

@@ -108,7 +108,9 @@ def test_the_function_is_inlined_into_the_callers_query(pg, logins, part):
             walk(child)
 
     walk(plan[0]["Plan"])
-    assert [n for n in nodes if n["Node Type"] == "Function Scan"] == []
+    # (v_tenant_health, which it reads, scans run_counts_by_tenant: a function of its own)
+    assert [n for n in nodes if n["Node Type"] == "Function Scan"
+            and n.get("Function Name") != "run_counts_by_tenant"] == []
     days = [" ".join(n.get(k, "") for k in ("Index Cond", "Recheck Cond", "Filter"))
             for n in nodes if n.get("Relation Name") == "rollup_tenant_day"]
     assert days and all("2025-03-06" in d and "acme" in d for d in days), days

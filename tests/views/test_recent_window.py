@@ -58,3 +58,14 @@ def test_runs_7d_counts_runs_younger_than_168_hours(db, zone_index):
     seed_window(db, now)
     got = db.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = 'acme'").fetchone()
     assert got == (sum(inside for _, inside in AGES),)
+
+
+def test_runs_7d_counts_the_archived_runs_of_the_partial_hour(db):
+    """The window's oldest, partial hour is counted from the raw runs, archived ones included."""
+    now = db.execute("SELECT now()").fetchone()[0]
+    for run_id, age in [(1, 168 * H + S), (2, 168 * H - S)]:
+        db.execute("INSERT INTO devdiag.diag_run_archive (id, ts, tenant, target_hash, problems, evidence, preset) "
+                   "VALUES (%s, %s, 'acme', %s, %s, '{}', 'chat')", (run_id, now - age, HASH, Jsonb(["cors_missing"])))
+    db.execute("CALL devdiag.refresh_rollups()")
+    got = db.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = 'acme'").fetchone()
+    assert got == (1,)
