@@ -161,11 +161,11 @@ percentiles AS (
                     ELSE v.hours[1] + (v.hours[2] - v.hours[1]) * (r.pos - r.first_rank)
                 END
             FROM (
-                SELECT array_agg(x.ttr_hours::float8 ORDER BY x.ttr) AS hours
+                -- v_ttr_days.ttr_hours, worked out for the two rows kept
+                -- instead of for every row sorted
+                SELECT array_agg(round(extract(EPOCH FROM x.ttr) / 3600, 4)::float8 ORDER BY x.ttr) AS hours
                 FROM (
-                    SELECT
-                        t.ttr_hours,
-                        t.resolved_at - t.started_at AS ttr
+                    SELECT t.resolved_at - t.started_at AS ttr
                     FROM devdiag.v_ttr_days AS t
                     WHERE
                         t.problem_code = any(r.codes)
