@@ -402,8 +402,10 @@ def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[floa
     res = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s * reps + 60, check=False, env=env)
     if res.returncode != 0:
         # the ERROR line names the cause; the CONTEXT lines after it only say where
+        # (from ERROR: on: psql's prefix names the file, a scratch path)
         said = res.stderr.strip().splitlines()
-        raise RuntimeError(next((line for line in said if "ERROR:" in line), said[-1] if said else "psql failed"))
+        error = next((line[line.index("ERROR:"):] for line in said if "ERROR:" in line), None)
+        raise RuntimeError(error or (said[-1] if said else "psql failed"))
     times, last = [], None
     for line in res.stdout.splitlines():
         m = re.match(r"Time: ([\d.]+) ms", line)
