@@ -443,6 +443,7 @@ class Refresher(threading.Thread):
         """
         with self.cond:
             self.closing, self.wanted = True, False
+            self.cond.notify_all()  # an idle refresher waits for this to end
             early = (self.busy and self.conn is not None and self.last_pass_s is not None
                      and time.monotonic() - self.pass_started < self.last_pass_s / 2)
             if early:

@@ -541,6 +541,29 @@ def test_the_fold_beside_the_landing_ends_early_only_with_most_of_its_work_ahead
         assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (60000 if early else 0,)
 
 
+def test_stopping_an_idle_fold_beside_the_landing_returns_at_once(pg, warehouse):
+    """At the landing's end the background fold may be waiting for a batch (a re-run after a kill, with little
+    left to land): stop() wakes it, and the sync goes on to its closing refresh instead of waiting forever."""
+    import threading
+    import time
+
+    from devdiag_warehouse.sync.land import Refresher
+
+    refresher = Refresher(warehouse, 5.0)
+    refresher.start()
+    refresher.nudge()
+    deadline = time.monotonic() + 30
+    while (refresher.busy or refresher.wanted or refresher.last_pass_s is None) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # waiting for the next nudge
+    assert refresher.is_alive() and not refresher.busy
+    stopper = threading.Thread(target=refresher.stop, daemon=True)
+    stopper.start()
+    stopper.join(15)
+    assert not stopper.is_alive(), "stop() of an idle refresher never returned"
+    assert not refresher.is_alive() and refresher.error is None
+
+
 def test_a_failed_fold_of_one_set_leaves_its_runs_to_the_all_tenant_refresh(pg, warehouse):
     """One set's fold fails (a tenant name PostgreSQL cannot take): the other set's runs are counted as folded,
     the failure is returned, and the all-tenant refresh folds the rest exactly once."""
