@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import threading
 
-from .config import ROOT
-
 REFRESH_SET = ("CALL devdiag.refresh_rollups(p_tenants => %(tenants)s, "
                "p_lock_wait => make_interval(secs => %(lock_wait_s)s))")
-# the sync's own closing refresh
-REFRESH_ALL = (ROOT / "sql" / "sync" / "refresh_rollups.sql").read_text(encoding="utf-8")
 PENDING_RUNS = "SELECT tenant, runs FROM devdiag.rollup_pending_runs()"
 
 
@@ -63,14 +59,16 @@ def fold_side_by_side(dsn: str, tenant_sets: list[list[str]], lock_wait_s: float
 
 
 def refresh_side_by_side(conn, dsn: str, workers: int, lock_wait_s: float) -> tuple[int | None, list[BaseException]]:
-    """The runs to fold counted per tenant (one read of the range, when ``workers`` > 1), folded in
-    ``workers`` sets at once, then the all-tenant refresh on ``conn``: (runs folded in all, or None
-    when writers held the run tables; the set folds that failed)."""
-    # (with one connection there is nothing to split, and no need to count)
-    sets = split_tenants(dict(conn.execute(PENDING_RUNS).fetchall()), workers) if workers > 1 else []
+    """The runs to fold counted per tenant (one read of the range), folded in ``workers`` sets at once,
+    then the all-tenant refresh on ``conn``: (runs folded in all, or None when writers held the run
+    tables; the set folds that failed)."""
+    # the sync's closing refresh (imported here: the sync package imports this module)
+    from .sync.land import REFRESH_ROLLUPS
+
+    sets = split_tenants(dict(conn.execute(PENDING_RUNS).fetchall()), workers)
     errors: list[BaseException] = []
     folded = 0
     if len(sets) > 1:
         folded, errors = fold_side_by_side(dsn, sets, lock_wait_s)
-    rest = conn.execute(REFRESH_ALL, {"lock_wait_s": lock_wait_s}).fetchone()[0]
+    rest = conn.execute(REFRESH_ROLLUPS, {"lock_wait_s": lock_wait_s}).fetchone()[0]
     return (None if rest is None else folded + rest), errors
