@@ -250,10 +250,12 @@ def ingest_floor(conn, work: Path, postmaster: int) -> dict:
     conn.execute("CREATE TABLE bench_floor.p_default PARTITION OF bench_floor.diag_run DEFAULT")
     days = [r[0] for r in conn.execute("SELECT devdiag.run_partition_days('devdiag.diag_run')").fetchall()]
     for day in days:
+        lo, hi = sql.Literal(f"{day} 00:00Z"), sql.Literal(f"{day + timedelta(days=1)} 00:00Z")
+        part = sql.Identifier(f"p_{day:%Y%m%d}")
         conn.execute(sql.SQL("CREATE TABLE bench_floor.{} PARTITION OF bench_floor.diag_run "
-                             "FOR VALUES FROM ({}) TO ({})").format(
-            sql.Identifier(f"p_{day:%Y%m%d}"), sql.Literal(f"{day} 00:00Z"),
-            sql.Literal(f"{day + timedelta(days=1)} 00:00Z")))
+                             "FOR VALUES FROM ({}) TO ({})").format(part, lo, hi))
+        # the CHECK of its bounds each day partition of diag_run carries (devdiag.run_partition_for_day)
+        conn.execute(sql.SQL("ALTER TABLE bench_floor.{} ADD CHECK (ts >= {} AND ts < {})").format(part, lo, hi))
     dump = work / "floor.copy"
     dump_runs(conn, cols, dump)
     runs = conn.execute("SELECT count(*) FROM devdiag.diag_run").fetchone()[0]

@@ -6,6 +6,10 @@
 -- the same transaction (statements on a partition fire none of the parent's
 -- rollup triggers: the set of runs is unchanged). One maker per table at a
 -- time (devdiag.take_lock), so concurrent callers of one day create it once.
+-- Each partition keeps a CHECK constraint of its bounds (<name>_bounds),
+-- added while it is empty, so validating it reads nothing: the ATTACH here
+-- and the one that moves the day to the archive (archive_run_day) then skip
+-- scanning the day's rows.
 CREATE OR REPLACE FUNCTION devdiag.run_partition_for_day(p_parent regclass, p_day date)
 RETURNS regclass
 LANGUAGE plpgsql
@@ -42,7 +46,7 @@ BEGIN
     -- Names are built from a regclass, %I and %L only.
     EXECUTE format('CREATE TABLE devdiag_part.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name, p_parent);
     v_part := to_regclass(format('devdiag_part.%I', v_name));
-    -- Lets ATTACH skip its scan (the day is empty or just filled from the default).
+    -- Lets ATTACH skip its scan, here and when the day moves to the archive.
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (ts >= %L AND ts < %L)',
         v_part, v_name || '_bounds', v_from, v_to);
     v_default := to_regclass(format('devdiag_part.%I', v_parent || '_default'));
@@ -59,7 +63,6 @@ BEGIN
         PERFORM set_config('devdiag.moving_runs', '', TRUE);
     END IF;
     EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', p_parent, v_part, v_from, v_to);
-    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', v_part, v_name || '_bounds');
     RETURN v_part;
 END;
 $$;

@@ -1,15 +1,17 @@
 -- Why: a UTC day past retention leaves diag_run as a whole: its partition is
 -- detached and attached to diag_run_archive, so no row is copied or deleted
--- and the move costs the same whatever the day holds. The CHECK constraint
--- added before the ATTACH lets PostgreSQL skip scanning the day again; the
--- constraint names take the archive's prefix (an ATTACH matches CHECK
--- constraints by name), and archived_at is added as a column whose value is
--- the move's time (a stored default, no rewrite). A day the archive already
--- holds (late runs of an archived day) is appended to that day's archive
--- partition and the live one dropped. Either way it is one transaction:
--- killed at any point, the day is wholly live or wholly archived. No rollup
--- changes: the views count live and archived runs alike. One mover at a time
--- (devdiag.take_lock); a second mover of the same day finds nothing left.
+-- and the move reads the day's rows only to count them. The partition's
+-- CHECK of its bounds (made with it, see run_partition_for_day) lets the
+-- ATTACH skip scanning the day; a partition without one gets it here, at the
+-- cost of one scan. The constraint names take the archive's prefix (an
+-- ATTACH matches CHECK constraints by name), and archived_at is added as a
+-- column whose value is the move's time (a stored default, no rewrite). A
+-- day the archive already holds (late runs of an archived day) is appended
+-- to that day's archive partition and the live one dropped. Either way it is
+-- one transaction: killed at any point, the day is wholly live or wholly
+-- archived. No rollup changes: the views count live and archived runs alike.
+-- One mover at a time (devdiag.take_lock); a second mover of the same day
+-- finds nothing left.
 CREATE OR REPLACE FUNCTION devdiag.archive_run_day(p_day date)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -65,11 +67,16 @@ BEGIN
         EXECUTE format('ALTER TABLE %s ADD COLUMN archived_at timestamptz NOT NULL DEFAULT %L',
             v_live, now());
         EXECUTE format('ALTER TABLE %s ALTER COLUMN archived_at DROP DEFAULT', v_live);
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (ts >= %L AND ts < %L)',
-            v_live, 'diag_run_archive' || v_suffix || '_bounds', v_from, v_to);
+        IF NOT EXISTS (
+            SELECT FROM pg_catalog.pg_constraint AS k
+            WHERE k.conrelid = v_live AND k.contype = 'c' AND k.convalidated
+                AND k.conname = 'diag_run_archive' || v_suffix || '_bounds'
+        ) THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (ts >= %L AND ts < %L)',
+                v_live, 'diag_run_archive' || v_suffix || '_bounds', v_from, v_to);
+        END IF;
         EXECUTE format('ALTER TABLE devdiag.diag_run_archive ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
             v_live, v_from, v_to);
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', v_live, 'diag_run_archive' || v_suffix || '_bounds');
         EXECUTE format('ALTER TABLE %s RENAME TO %I', v_live, 'diag_run_archive' || v_suffix);
     ELSE
         SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)

@@ -106,6 +106,45 @@ def test_archiving_a_day_attaches_the_same_table_to_the_archive(pg, fresh_db):
         assert mismatches(conn) == {}
 
 
+def bounds_check(conn, part: str):
+    """The oid and definition of the validated CHECK constraint <part>_bounds (None when it has none)."""
+    return conn.execute(
+        """SELECT k.oid, pg_get_constraintdef(k.oid) FROM pg_constraint k
+           WHERE k.conrelid = %s::regclass AND k.contype = 'c' AND k.convalidated AND k.conname = %s""",
+        (f"devdiag_part.{part}", f"{part}_bounds")).fetchone()
+
+
+def test_a_day_moves_to_the_archive_without_reading_its_rows_again(pg, fresh_db):
+    """A day partition is made with a CHECK of its bounds; the move renames it, so the ATTACH skips its scan.
+
+    A day made without one (by an older release) gets it at the move and lands whole all the same.
+    """
+    old, new = day_start(201), day_start(200)
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute("SELECT devdiag.ensure_run_partitions(%s, %s)", (old, new))
+        land(conn, old)
+        land(conn, new)
+        live = bounds_check(conn, f"diag_run_p{new:%Y%m%d}")
+        assert live is not None
+        assert f"'{new:%Y-%m-%d} 00:00:00+00'" in live[1] and f"'{new + timedelta(days=1):%Y-%m-%d} 00:00:00+00'" in live[1]
+        conn.execute(f"ALTER TABLE devdiag_part.diag_run_p{old:%Y%m%d} DROP CONSTRAINT diag_run_p{old:%Y%m%d}_bounds")
+        conn.commit()
+        notices: list[str] = []
+        conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+        conn.execute("SET client_min_messages = debug1")
+        assert conn.execute("SELECT devdiag.archive_run_days(2, %s)", (day_start(100),)).fetchone() == (24,)
+        conn.execute("RESET client_min_messages")
+        conn.commit()
+        # the constraint made with the partition, renamed: no second one was added (and validated by a scan)
+        assert bounds_check(conn, f"diag_run_archive_p{new:%Y%m%d}") == (live[0], live[1])
+        assert bounds_check(conn, f"diag_run_archive_p{old:%Y%m%d}") is not None
+        for day in (old, new):  # (the ATTACH runs before the table takes the archive's name)
+            assert f'partition constraint for table "diag_run_p{day:%Y%m%d}" is implied by existing constraints' in notices
+        assert conn.execute("SELECT count(*) FROM devdiag.diag_run_archive").fetchone() == (24,)
+        assert mismatches(conn) == {}
+
+
 def test_late_runs_of_an_archived_day_join_that_day_in_the_archive(pg, fresh_db):
     """A run landing after its day was archived waits in diag_run; the next move appends it to the archived day."""
     with psycopg.connect(pg.dsn(fresh_db)) as conn:
