@@ -19,6 +19,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_suffix text := '_p' || to_char(p_day, 'YYYYMMDD');
+    -- the day's CHECK of its bounds, under the archive's prefix
+    v_bounds text := 'diag_run_archive' || v_suffix || '_bounds';
     v_live regclass;
     v_arch regclass;
     v_from timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
@@ -70,10 +72,10 @@ BEGIN
         IF NOT EXISTS (
             SELECT FROM pg_catalog.pg_constraint AS k
             WHERE k.conrelid = v_live AND k.contype = 'c' AND k.convalidated
-                AND k.conname = 'diag_run_archive' || v_suffix || '_bounds'
+                AND k.conname = v_bounds
         ) THEN
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (ts >= %L AND ts < %L)',
-                v_live, 'diag_run_archive' || v_suffix || '_bounds', v_from, v_to);
+                v_live, v_bounds, v_from, v_to);
         END IF;
         EXECUTE format('ALTER TABLE devdiag.diag_run_archive ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
             v_live, v_from, v_to);
