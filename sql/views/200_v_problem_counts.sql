@@ -1,6 +1,6 @@
 -- Why: the problem overview dashboard plots runs per UTC day and problem.
--- Read from rollup_problem_day, which triggers keep equal to the count over
--- the raw runs (v_ref_problem_counts) at every commit.
+-- Read from rollup_problem_day, which each refresh keeps equal to the count
+-- over the raw runs (v_ref_problem_counts) as of that refresh.
 CREATE OR REPLACE VIEW devdiag.v_problem_counts
 WITH (security_invoker = TRUE)
 AS

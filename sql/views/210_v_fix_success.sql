@@ -1,6 +1,6 @@
 -- Why: fix effectiveness sums support over environments, per tenant.
 -- Read from rollup_fix_total (one row per tenant, problem and fix, recomputed
--- from fix_outcome by triggers); v_ref_fix_success is the raw form.
+-- from fix_outcome by each refresh); v_ref_fix_success is the raw form.
 CREATE OR REPLACE VIEW devdiag.v_fix_success
 WITH (security_invoker = TRUE)
 AS

@@ -1,6 +1,6 @@
 -- Why: one definition of remediation episodes feeds TTR, open problems and health.
--- Read from rollup_ttr_episode, which triggers keep equal to the rows of
--- devdiag_ref.ttr_episodes() (v_ref_ttr_episodes) at every commit.
+-- Read from rollup_ttr_episode, which each refresh keeps equal to the rows of
+-- devdiag_ref.ttr_episodes() (v_ref_ttr_episodes) as of that refresh.
 CREATE OR REPLACE VIEW devdiag.v_ttr_episodes
 WITH (security_invoker = TRUE)
 AS
