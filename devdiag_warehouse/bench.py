@@ -13,7 +13,8 @@
    loads the store through the real ingest path, ``devdiag-sync``, which folds
    the rollups (``devdiag.refresh_rollups``) before it exits: the ingest rate
    is end to end. Beside it, the floor: one COPY of the same runs into an
-   empty copy of diag_run.
+   empty copy of diag_run; and, where pgloader is installed, pgloader's load
+   of the same store into a plain table (a reference: no checks, no rollups).
 3. Backfill: the same runs by one COPY through the column contract into a
    fresh warehouse database of the same cluster, then one refresh on
    ``--refresh-workers`` connections (2; ``make refresh --workers``), against
@@ -267,6 +268,53 @@ def ingest_floor(conn, work: Path, postmaster: int) -> dict:
     return {"runs": runs, "partitions": len(days) + 1, "wall_s": round(wall, 2),
             "runs_per_s": round(runs / wall) if wall else None,
             "postgres_cpu_us_per_run": round(cpu / runs * 1e6, 1) if runs else None}
+
+
+def pgloader_reference(cluster, store: Path, work: Path, postmaster: int, floor: dict) -> dict:
+    """The same SQLite store loaded by pgloader (Debian ``pgloader``), where it is installed.
+
+    A reference, not a target: pgloader copies the store's ``diag_run`` table
+    as it is into a table of its own (the store's columns, its primary key) in
+    a fresh database of the same cluster, with no checks, no privacy, no
+    idempotency and no rollups. The database is dropped afterwards.
+    """
+    import psycopg
+    from psycopg import sql
+
+    exe = shutil.which("pgloader")
+    if exe is None:
+        return {"note": "pgloader is not installed (Debian package pgloader)"}
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
+    dbname = "devdiag_bench_pgloader"
+    with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
+        su.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        su.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    command = work / "pgloader.load"
+    command.write_text(
+        "LOAD DATABASE\n"
+        f"  FROM sqlite://{store.resolve()}\n"
+        f"  INTO postgresql://postgres@unix:{cluster.sockdir}:{cluster.port}/{dbname}\n"
+        "  WITH include drop, create tables, create indexes, reset sequences\n"
+        "  INCLUDING ONLY TABLE NAMES LIKE 'diag_run';\n", encoding="utf-8")
+    try:
+        cpu_before = cluster_cpu(postmaster)
+        started = time.monotonic()
+        res = subprocess.run([exe, "--root-dir", str(work / "pgloader"), str(command)],
+                             capture_output=True, text=True, check=False)
+        wall = time.monotonic() - started
+        cpu = cluster_cpu(postmaster) - cpu_before
+        if res.returncode != 0:
+            said = (res.stderr or res.stdout).strip().splitlines()
+            return {"note": f"pgloader failed ({res.returncode}): {said[-1] if said else 'no output'}"}
+        with psycopg.connect(cluster.superuser_dsn(dbname)) as conn:
+            runs = conn.execute("SELECT count(*) FROM diag_run").fetchone()[0]
+    finally:
+        with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
+            su.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+    return {"version": version.strip().splitlines()[0] if version.strip() else None, "runs": runs,
+            "wall_s": round(wall, 2), "runs_per_s": round(runs / wall) if wall else None,
+            "postgres_cpu_us_per_run": round(cpu / runs * 1e6, 1) if runs else None,
+            "ratio_to_floor": round(wall / floor["wall_s"], 2) if floor.get("wall_s") else None}
 
 
 def backfill(conn, cluster, work: Path, postmaster: int, floor: dict, workers: int) -> dict:
@@ -723,7 +771,19 @@ def render(res: dict) -> str:
         lines.append(f"| backfill (COPY through the column contract + {how}, fresh database) | {bf['runs']:,} | "
                      f"{bf['total_s']:,.1f} s | {bf['runs_per_s']:,} | {bf['postgres_cpu_us_per_run']} µs | "
                      f"{bf['ratio_to_floor']:.2f}x | {yes_no(bf['ratio_to_floor'] <= GOAL_FLOOR_RATIO)} |")
+    pl = res.get("pgloader")
+    if pl and "wall_s" in pl:
+        pl_ratio = f"{pl['ratio_to_floor']:.2f}x" if pl.get("ratio_to_floor") else "n/a"
+        lines.append(f"| reference: pgloader, the store's table as it is (no checks, no rollups) | {pl['runs']:,} | "
+                     f"{pl['wall_s']:,.1f} s | {pl['runs_per_s']:,} | {pl['postgres_cpu_us_per_run']} µs | "
+                     f"{pl_ratio} | |")
     lines += ["", f"Sync summary: `{ing['summary']}`"]
+    if pl and "wall_s" in pl:
+        lines += ["", (f"pgloader ({pl['version']}) loaded the same store in {pl['wall_s']:,.1f} s: the sync took "
+                  f"{ing['wall_s'] / pl['wall_s']:.2f}x its time. It is a reference, not a target: it copies the "
+                  "store's table into a plain table of its own, and checks, hides and folds nothing.")]
+    elif pl:
+        lines += ["", f"pgloader: {pl['note']}."]
     if bf and "copy_s" in bf:
         folded_all = bf["rollup_runs"] == bf["runs"]
         bf_folded = f"{bf['runs_folded']:,} runs" if bf["runs_folded"] is not None else "nothing: writers held on"
@@ -881,7 +941,9 @@ def main(argv=None) -> int:
             with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
                 su.execute("CHECKPOINT")
             res["floor"] = ingest_floor(conn, work, postmaster)
-            say(f"floor: {res['floor']['runs_per_s']:,} runs/s; backfill (COPY + refresh) into a fresh database")
+            say(f"floor: {res['floor']['runs_per_s']:,} runs/s; pgloader, where installed")
+            res["pgloader"] = pgloader_reference(cluster, store, work, postmaster, res["floor"])
+            say("backfill (COPY + refresh) into a fresh database")
             t = time.monotonic()
             res["backfill"] = backfill(conn, cluster, work, postmaster, res["floor"], args.refresh_workers)
             res["timings"]["backfill_s"] = round(time.monotonic() - t, 1)

@@ -32,7 +32,15 @@ def test_a_kept_bench_leaves_its_data_and_no_server_running(tmp_path, capsys, mo
         res = json.loads((out / "latest.json").read_text())
         assert res["ingest"]["runs_landed"] == generated > 0
         assert all(q.get("same_rows") in (True, None) for q in res["queries"])
-        assert "## Ingest" in (out / "latest.md").read_text()
+        report = (out / "latest.md").read_text()
+        assert "## Ingest" in report
+        if shutil.which("pgloader"):
+            # the reference load: every run of the store, and its row in the ingest table
+            assert res["pgloader"]["runs"] == generated
+            assert res["pgloader"]["wall_s"] > 0
+            assert "| reference: pgloader" in report
+        else:
+            assert "not installed" in res["pgloader"]["note"]
         assert list(scratch.iterdir()) == [], "the bench's scratch folder (query copies, probes, dumps) is removed"
     finally:
         # (a server left running by a failed run goes too)
