@@ -779,9 +779,11 @@ def render(res: dict) -> str:
                      f"{pl_ratio} | |")
     lines += ["", f"Sync summary: `{ing['summary']}`"]
     if pl and "wall_s" in pl:
-        lines += ["", (f"pgloader ({pl['version']}) loaded the same store in {pl['wall_s']:,.1f} s: the sync took "
-                  f"{ing['wall_s'] / pl['wall_s']:.2f}x its time. It is a reference, not a target: it copies the "
-                  "store's table into a plain table of its own, and checks, hides and folds nothing.")]
+        every = ("every run of the same store" if pl["runs"] == s["runs_generated"]
+                 else f"**{pl['runs']:,} of the {s['runs_generated']:,} runs** of the same store")
+        lines += ["", (f"pgloader ({pl['version']}) loaded {every} in {pl['wall_s']:,.1f} s: the "
+                  f"sync took {ing['wall_s'] / pl['wall_s']:.2f}x its time. It is a reference, not a target: it "
+                  "copies the store's table into a plain table of its own, and checks, hides and folds nothing.")]
     elif pl:
         lines += ["", f"pgloader: {pl['note']}."]
     if bf and "copy_s" in bf:

@@ -39,6 +39,7 @@ def test_a_kept_bench_leaves_its_data_and_no_server_running(tmp_path, capsys, mo
             assert res["pgloader"]["runs"] == generated
             assert res["pgloader"]["wall_s"] > 0
             assert "| reference: pgloader" in report
+            assert "loaded every run of the same store" in report
         else:
             assert "not installed" in res["pgloader"]["note"]
         assert list(scratch.iterdir()) == [], "the bench's scratch folder (query copies, probes, dumps) is removed"
