@@ -270,6 +270,15 @@ def ingest_floor(conn, work: Path, postmaster: int) -> dict:
             "postgres_cpu_us_per_run": round(cpu / runs * 1e6, 1) if runs else None}
 
 
+def drop_database(cluster, dbname: str) -> None:
+    """Drops a database of the throwaway cluster, its sessions ended first."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
+        su.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
 def pgloader_reference(cluster, store: Path, work: Path, postmaster: int, floor: dict) -> dict:
     """The same SQLite store loaded by pgloader (Debian ``pgloader``), where it is installed.
 
@@ -279,16 +288,13 @@ def pgloader_reference(cluster, store: Path, work: Path, postmaster: int, floor:
     idempotency and no rollups. The database is dropped afterwards.
     """
     import psycopg
-    from psycopg import sql
 
     exe = shutil.which("pgloader")
     if exe is None:
         return {"note": "pgloader is not installed (Debian package pgloader)"}
     version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
     dbname = "devdiag_bench_pgloader"
-    with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
-        su.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-        su.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    cluster.ensure_owner_database(dbname)
     command = work / "pgloader.load"
     command.write_text(
         "LOAD DATABASE\n"
@@ -309,8 +315,7 @@ def pgloader_reference(cluster, store: Path, work: Path, postmaster: int, floor:
         with psycopg.connect(cluster.superuser_dsn(dbname)) as conn:
             runs = conn.execute("SELECT count(*) FROM diag_run").fetchone()[0]
     finally:
-        with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as su:
-            su.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        drop_database(cluster, dbname)
     return {"version": version.strip().splitlines()[0] if version.strip() else None, "runs": runs,
             "wall_s": round(wall, 2), "runs_per_s": round(runs / wall) if wall else None,
             "postgres_cpu_us_per_run": round(cpu / runs * 1e6, 1) if runs else None,
@@ -328,7 +333,6 @@ def backfill(conn, cluster, work: Path, postmaster: int, floor: dict, workers: i
     refuses COPY FROM to every other role. The database is dropped afterwards.
     """
     import psycopg
-    from psycopg import sql
 
     from .migrate import Migrator
 
@@ -358,8 +362,7 @@ def backfill(conn, cluster, work: Path, postmaster: int, floor: dict, workers: i
             rolled = bconn.execute("SELECT coalesce(sum(runs), 0)::bigint FROM devdiag_rollup.rollup_tenant_total").fetchone()[0]
     finally:
         dump.unlink(missing_ok=True)
-        with psycopg.connect(cluster.superuser_dsn(), autocommit=True) as sconn:
-            sconn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        drop_database(cluster, dbname)
     total = copy_s + refresh_s
     return {"runs": runs, "partitions_created": partitions, "copy_s": round(copy_s, 2),
             "refresh_s": round(refresh_s, 2), "refresh_workers": workers, "runs_folded": folded, "rollup_runs": rolled,
@@ -772,13 +775,14 @@ def render(res: dict) -> str:
                      f"{bf['total_s']:,.1f} s | {bf['runs_per_s']:,} | {bf['postgres_cpu_us_per_run']} µs | "
                      f"{bf['ratio_to_floor']:.2f}x | {yes_no(bf['ratio_to_floor'] <= GOAL_FLOOR_RATIO)} |")
     pl = res.get("pgloader")
-    if pl and "wall_s" in pl:
+    loaded = pl if pl and "wall_s" in pl else None
+    if loaded:
         pl_ratio = f"{pl['ratio_to_floor']:.2f}x" if pl.get("ratio_to_floor") else "n/a"
         lines.append(f"| reference: pgloader, the store's table as it is (no checks, no rollups) | {pl['runs']:,} | "
                      f"{pl['wall_s']:,.1f} s | {pl['runs_per_s']:,} | {pl['postgres_cpu_us_per_run']} µs | "
                      f"{pl_ratio} | |")
     lines += ["", f"Sync summary: `{ing['summary']}`"]
-    if pl and "wall_s" in pl:
+    if loaded:
         every = ("every run of the same store" if pl["runs"] == s["runs_generated"]
                  else f"**{pl['runs']:,} of the {s['runs_generated']:,} runs** of the same store")
         lines += ["", (f"pgloader ({pl['version']}) loaded {every} in {pl['wall_s']:,.1f} s: the "
