@@ -19,8 +19,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_suffix text := '_p' || to_char(p_day, 'YYYYMMDD');
-    -- the day's CHECK of its bounds, under the archive's prefix
-    v_bounds text := 'diag_run_archive' || v_suffix || '_bounds';
+    -- the day's partition of the archive, and its CHECK of its bounds
+    v_arch_name text := 'diag_run_archive' || v_suffix;
+    v_bounds text := v_arch_name || '_bounds';
     v_live regclass;
     v_arch regclass;
     v_from timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
@@ -46,7 +47,7 @@ BEGIN
     IF v_live IS NULL THEN
         RETURN 0;
     END IF;
-    v_arch := to_regclass(format('devdiag_part.%I', 'diag_run_archive' || v_suffix));
+    v_arch := to_regclass(format('devdiag_part.%I', v_arch_name));
     IF v_arch IS NULL AND EXISTS (
         SELECT FROM devdiag_part.diag_run_archive_default AS a WHERE a.ts >= v_from AND a.ts < v_to
     ) THEN
@@ -79,7 +80,7 @@ BEGIN
         END IF;
         EXECUTE format('ALTER TABLE devdiag.diag_run_archive ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
             v_live, v_from, v_to);
-        EXECUTE format('ALTER TABLE %s RENAME TO %I', v_live, 'diag_run_archive' || v_suffix);
+        EXECUTE format('ALTER TABLE %s RENAME TO %I', v_live, v_arch_name);
     ELSE
         SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
         INTO v_cols
