@@ -31,60 +31,27 @@ WITH RECURSIVE blocks AS (
 ),
 
 per_problem AS MATERIALIZED (
-    -- element by element: summing ttr_counts[k] for each k is many times
-    -- faster than unnesting the arrays
+    -- the histograms add up as their packed integers (v_ttr_blocks):
+    -- one numeric addition per row instead of one per bucket
     SELECT
         t.problem_code,
         sum(t.episodes)::bigint AS episodes,
         sum(t.ttr_days_sum) AS ttr_days_sum,
-        ARRAY[
-            sum(t.ttr_counts[1]), sum(t.ttr_counts[2]), sum(t.ttr_counts[3]), sum(t.ttr_counts[4]),
-            sum(t.ttr_counts[5]), sum(t.ttr_counts[6]), sum(t.ttr_counts[7]), sum(t.ttr_counts[8]),
-            sum(t.ttr_counts[9]), sum(t.ttr_counts[10]), sum(t.ttr_counts[11]), sum(t.ttr_counts[12]),
-            sum(t.ttr_counts[13]), sum(t.ttr_counts[14]), sum(t.ttr_counts[15]), sum(t.ttr_counts[16]),
-            sum(t.ttr_counts[17]), sum(t.ttr_counts[18]), sum(t.ttr_counts[19]), sum(t.ttr_counts[20]),
-            sum(t.ttr_counts[21]), sum(t.ttr_counts[22]), sum(t.ttr_counts[23]), sum(t.ttr_counts[24]),
-            sum(t.ttr_counts[25]), sum(t.ttr_counts[26]), sum(t.ttr_counts[27]), sum(t.ttr_counts[28]),
-            sum(t.ttr_counts[29]), sum(t.ttr_counts[30]), sum(t.ttr_counts[31]), sum(t.ttr_counts[32]),
-            sum(t.ttr_counts[33]), sum(t.ttr_counts[34]), sum(t.ttr_counts[35]), sum(t.ttr_counts[36]),
-            sum(t.ttr_counts[37]), sum(t.ttr_counts[38]), sum(t.ttr_counts[39]), sum(t.ttr_counts[40]),
-            sum(t.ttr_counts[41]), sum(t.ttr_counts[42]), sum(t.ttr_counts[43]), sum(t.ttr_counts[44]),
-            sum(t.ttr_counts[45]), sum(t.ttr_counts[46]), sum(t.ttr_counts[47]), sum(t.ttr_counts[48]),
-            sum(t.ttr_counts[49]), sum(t.ttr_counts[50]), sum(t.ttr_counts[51]), sum(t.ttr_counts[52]),
-            sum(t.ttr_counts[53]), sum(t.ttr_counts[54]), sum(t.ttr_counts[55]), sum(t.ttr_counts[56]),
-            sum(t.ttr_counts[57]), sum(t.ttr_counts[58]), sum(t.ttr_counts[59]), sum(t.ttr_counts[60]),
-            sum(t.ttr_counts[61]), sum(t.ttr_counts[62]), sum(t.ttr_counts[63]), sum(t.ttr_counts[64]),
-            sum(t.ttr_counts[65]), sum(t.ttr_counts[66]), sum(t.ttr_counts[67]), sum(t.ttr_counts[68]),
-            sum(t.ttr_counts[69]), sum(t.ttr_counts[70]), sum(t.ttr_counts[71]), sum(t.ttr_counts[72]),
-            sum(t.ttr_counts[73]), sum(t.ttr_counts[74]), sum(t.ttr_counts[75]), sum(t.ttr_counts[76]),
-            sum(t.ttr_counts[77]), sum(t.ttr_counts[78]), sum(t.ttr_counts[79]), sum(t.ttr_counts[80]),
-            sum(t.ttr_counts[81]), sum(t.ttr_counts[82]), sum(t.ttr_counts[83]), sum(t.ttr_counts[84]),
-            sum(t.ttr_counts[85]), sum(t.ttr_counts[86]), sum(t.ttr_counts[87]), sum(t.ttr_counts[88]),
-            sum(t.ttr_counts[89]), sum(t.ttr_counts[90]), sum(t.ttr_counts[91]), sum(t.ttr_counts[92]),
-            sum(t.ttr_counts[93]), sum(t.ttr_counts[94]), sum(t.ttr_counts[95]), sum(t.ttr_counts[96]),
-            sum(t.ttr_counts[97]), sum(t.ttr_counts[98]), sum(t.ttr_counts[99]), sum(t.ttr_counts[100]),
-            sum(t.ttr_counts[101]), sum(t.ttr_counts[102]), sum(t.ttr_counts[103]), sum(t.ttr_counts[104]),
-            sum(t.ttr_counts[105]), sum(t.ttr_counts[106]), sum(t.ttr_counts[107]), sum(t.ttr_counts[108]),
-            sum(t.ttr_counts[109]), sum(t.ttr_counts[110]), sum(t.ttr_counts[111]), sum(t.ttr_counts[112]),
-            sum(t.ttr_counts[113]), sum(t.ttr_counts[114]), sum(t.ttr_counts[115]), sum(t.ttr_counts[116]),
-            sum(t.ttr_counts[117]), sum(t.ttr_counts[118]), sum(t.ttr_counts[119]), sum(t.ttr_counts[120]),
-            sum(t.ttr_counts[121]), sum(t.ttr_counts[122]), sum(t.ttr_counts[123]), sum(t.ttr_counts[124]),
-            sum(t.ttr_counts[125]), sum(t.ttr_counts[126]), sum(t.ttr_counts[127]), sum(t.ttr_counts[128])
-        ] AS counts
+        sum(t.ttr_counts_packed) AS counts_packed
     FROM devdiag.v_ttr_blocks AS t
     INNER JOIN blocks AS b ON t.block_days = b.block_days AND t.block_start = b.block_start
     WHERE (:'tenant' = '' OR t.tenant = :'tenant')
     GROUP BY t.problem_code
 ),
 
-groups AS MATERIALIZED (
+summed AS (
     SELECT
         0 AS overall,
         p.problem_code,
         ARRAY[p.problem_code] AS codes,
         p.episodes,
         p.ttr_days_sum,
-        p.counts
+        p.counts_packed
     FROM per_problem AS p
     UNION ALL
     SELECT
@@ -93,18 +60,23 @@ groups AS MATERIALIZED (
         coalesce(array_agg(p.problem_code), '{}') AS codes,
         coalesce(sum(p.episodes), 0)::bigint AS episodes,
         sum(p.ttr_days_sum) AS ttr_days_sum,
-        (
-            SELECT array_agg(x.n ORDER BY x.k)
-            FROM (
-                SELECT
-                    u.k,
-                    sum(u.n)::bigint AS n
-                FROM per_problem AS q
-                CROSS JOIN unnest(q.counts) WITH ORDINALITY AS u (n, k)
-                GROUP BY u.k
-            ) AS x
-        ) AS counts
+        sum(p.counts_packed) AS counts_packed
     FROM per_problem AS p
+),
+
+groups AS MATERIALIZED (
+    -- counts[k]: the k-th twelve digits of the summed packed histogram
+    SELECT
+        s.overall,
+        s.problem_code,
+        s.codes,
+        s.episodes,
+        s.ttr_days_sum,
+        (
+            SELECT array_agg(m.digits[1]::bigint ORDER BY m.k)
+            FROM regexp_matches(lpad(s.counts_packed::text, 1536, '0'), '.{12}', 'g') WITH ORDINALITY AS m (digits, k)
+        ) AS counts
+    FROM summed AS s
 ),
 
 ranks AS MATERIALIZED (

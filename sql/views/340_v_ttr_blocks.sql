@@ -5,6 +5,8 @@
 -- time to resolve. A window is a handful of blocks per tenant and problem;
 -- their counts say which bucket holds each percentile, and only that
 -- bucket's episodes are read from v_ttr_days (an index serves it).
+-- ttr_counts_packed is the same histogram as one integer, so a window's
+-- histograms add up with one numeric addition per row.
 CREATE OR REPLACE VIEW devdiag.v_ttr_blocks
 WITH (security_invoker = TRUE)
 AS
@@ -15,7 +17,8 @@ SELECT
     b.block_start,
     b.episodes,
     b.ttr_days_sum,
-    b.ttr_counts
+    b.ttr_counts,
+    b.ttr_counts_packed
 FROM devdiag_rollup.rollup_ttr_block AS b;
 
 COMMENT ON VIEW devdiag.v_ttr_blocks IS
@@ -28,3 +31,6 @@ COMMENT ON COLUMN devdiag.v_ttr_blocks.episodes IS 'Episodes whose first_zero_da
 COMMENT ON COLUMN devdiag.v_ttr_blocks.ttr_days_sum IS 'The sum of their ttr_days.';
 COMMENT ON COLUMN devdiag.v_ttr_blocks.ttr_counts IS
 'Element k (1 to 128): of those episodes, the ones with devdiag.ttr_bucket(resolved_at - started_at) = k - 1.';
+COMMENT ON COLUMN devdiag.v_ttr_blocks.ttr_counts_packed IS
+'ttr_counts as one integer: twelve decimal digits per element, element 1 first. sum() of it gives the sums of '
+'ttr_counts element by element (lpad the sum to 1536 digits; element k is digits 12k - 11 to 12k).';

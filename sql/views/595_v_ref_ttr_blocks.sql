@@ -28,24 +28,35 @@ b AS (
         array_agg(e.bucket) AS buckets
     FROM e
     GROUP BY e.tenant, e.problem_code, e.block_days, e.block_start
+),
+
+c AS (
+    SELECT
+        b.tenant,
+        b.problem_code,
+        b.block_days,
+        b.block_start,
+        b.episodes,
+        b.ttr_days_sum,
+        array(
+            SELECT (
+                SELECT count(*) FROM unnest(b.buckets) AS x (bucket)
+                WHERE x.bucket = k.k
+            )::integer
+            FROM generate_series(0, 127) AS k (k)
+            ORDER BY k.k
+        ) AS ttr_counts
+    FROM b
 )
 
 SELECT
-    b.tenant,
-    b.problem_code,
-    b.block_days,
-    b.block_start,
-    b.episodes,
-    b.ttr_days_sum,
-    array(
-        SELECT (
-            SELECT count(*) FROM unnest(b.buckets) AS x (bucket)
-            WHERE x.bucket = k.k
-        )::integer
-        FROM generate_series(0, 127) AS k (k)
-        ORDER BY k.k
-    ) AS ttr_counts
-FROM b;
+    c.*,
+    -- (the packed form, element by element: twelve digits each, element 1 first)
+    (
+        SELECT string_agg(lpad(u.n::text, 12, '0'), '' ORDER BY u.k)
+        FROM unnest(c.ttr_counts) WITH ORDINALITY AS u (n, k)
+    )::numeric AS ttr_counts_packed
+FROM c;
 
 COMMENT ON VIEW devdiag_ref.v_ref_ttr_blocks IS
 'Reference computed from the raw runs (slow; for tests and make bench): '
