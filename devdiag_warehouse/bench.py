@@ -454,11 +454,8 @@ def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[floa
         args += ["-f", str(path), "-c", "\\echo BENCH-RUN-END"]
     res = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s * reps + 60, check=False, env=env)
     if res.returncode != 0:
-        # the ERROR line names the cause; the CONTEXT lines after it only say where
         # (from ERROR: on: psql's prefix names the file, a scratch path)
-        said = res.stderr.strip().splitlines()
-        error = next((line[line.index("ERROR:"):] for line in said if "ERROR:" in line), None)
-        raise RuntimeError(error or (said[-1] if said else "psql failed"))
+        raise RuntimeError(psql_error(res.stderr))
     times, last = [], None
     for line in res.stdout.splitlines():
         m = re.match(r"Time: ([\d.]+) ms", line)
@@ -470,7 +467,17 @@ def psql_run(dsn: str, path: Path, reps: int, timeout_s: int) -> tuple[list[floa
     out = subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                           "-d", dsn, "-f", str(path)], capture_output=True, text=True, timeout=timeout_s + 60,
                          check=False, env=env)
+    if out.returncode != 0:
+        # a run cut short by the timeout has no rows to compare: say why instead
+        raise RuntimeError(psql_error(out.stderr))
     return times, out.stdout
+
+
+def psql_error(stderr: str) -> str:
+    """The ERROR line psql printed (the CONTEXT lines after it only say where), from ERROR: on."""
+    said = stderr.strip().splitlines()
+    error = next((line[line.index("ERROR:"):] for line in said if "ERROR:" in line), None)
+    return error or (said[-1] if said else "psql failed")
 
 
 def measure_file(dsn: str, path: Path, reps: int, ref_reps: int, timeout_s: int, work: Path) -> dict:
@@ -495,18 +502,18 @@ def measure_file(dsn: str, path: Path, reps: int, ref_reps: int, timeout_s: int,
         if slow and slow[0] < 10_000 and ref_reps > 1:
             more, _ = psql_run(dsn, ref_path, ref_reps - 1, timeout_s)
             slow += more
+        same = sorted(rows.splitlines()) == sorted(ref_rows.splitlines())
+        if not same and re.search(r"\bLIMIT\b", sql, re.IGNORECASE):
+            # ties at the cut may be broken differently: compare the whole ordered input instead
+            whole, whole_ref = qdir / f"all_{path.name}", qdir / f"all_ref_{path.name}"
+            whole.write_text(strip_limit(sql))
+            whole_ref.write_text(strip_limit(ref_sql))
+            same = sorted(psql_run(dsn, whole, 1, timeout_s)[1].splitlines()) == sorted(
+                psql_run(dsn, whole_ref, 1, timeout_s)[1].splitlines())
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         out.update(ref_median_ms=None, ratio=None, same_rows=None, note=f"reference failed: {exc}")
         return out
     ref_ms = statistics.median(slow)
-    same = sorted(rows.splitlines()) == sorted(ref_rows.splitlines())
-    if not same and re.search(r"\bLIMIT\b", sql, re.IGNORECASE):
-        # ties at the cut may be broken differently: compare the whole ordered input instead
-        whole, whole_ref = qdir / f"all_{path.name}", qdir / f"all_ref_{path.name}"
-        whole.write_text(strip_limit(sql))
-        whole_ref.write_text(strip_limit(ref_sql))
-        same = sorted(psql_run(dsn, whole, 1, timeout_s)[1].splitlines()) == sorted(
-            psql_run(dsn, whole_ref, 1, timeout_s)[1].splitlines())
     out.update(ref_median_ms=round(ref_ms, 1), ref_runs=len(slow), ratio=round(ref_ms / out["rollup_median_ms"], 1),
                same_rows=same)
     return out

@@ -27,3 +27,23 @@ def test_a_query_given_up_stops_on_the_server(pg, fresh_db, tmp_path):
         conn.execute("SET lock_timeout = '1s'")
         with conn.transaction():
             conn.execute("LOCK TABLE devdiag.diag_run IN ACCESS EXCLUSIVE MODE")
+
+
+def test_a_reference_whose_rows_run_is_given_up_is_reported_not_compared(pg, fresh_db, tmp_path):
+    """A reference that answers within the timeout once and not the next time (the run that fetches its rows)
+    is reported as failed: its missing rows are not compared with the query's, and the bench goes on."""
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        conn.execute("CREATE SEQUENCE public.bench_probe_runs")
+    query = tmp_path / "q.sql"
+    # psql_run runs a file to time it, then once more for its rows: runs 1 to 4 are the
+    # query's (warm-up, timed), 5 and 6 the reference's
+    query.write_text("SELECT count(*) FROM devdiag.v_problem_counts, "
+                     "pg_sleep(CASE WHEN nextval('public.bench_probe_runs') = 6 THEN 30 ELSE 0 END);\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    started = time.monotonic()
+    out = bench.measure_file(pg.dsn(fresh_db), query, 1, 1, 1, work)
+    assert time.monotonic() - started < 20
+    assert out["rollup_median_ms"] >= 0
+    assert out["same_rows"] is None
+    assert out["note"].startswith("reference failed: ERROR:") and "statement timeout" in out["note"]
