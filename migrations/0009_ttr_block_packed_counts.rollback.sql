@@ -7,4 +7,3 @@ SET statement_timeout = '60s';
 DROP VIEW IF EXISTS devdiag.v_ttr_blocks;
 DROP VIEW IF EXISTS devdiag_ref.v_ref_ttr_blocks;
 ALTER TABLE devdiag_rollup.rollup_ttr_block DROP COLUMN ttr_counts_packed;
-DROP FUNCTION devdiag.ttr_counts_packed(integer[]);

@@ -223,7 +223,10 @@ COMMENT ON FUNCTION devdiag.rollup_recurrence_day_apply(
 -- Why: rollup_ttr_block (see rollup_episode_day_apply above) moves by the
 -- same signed episode rows, the resolved ones, on each of its block lengths;
 -- a warehouse that had episodes before it existed fills it from them once,
--- through this function alone.
+-- through this function alone. Each row's counts are kept twice: as the
+-- array and packed into one integer (ttr_counts_packed, which sql/queries/320
+-- sums); the changes to a row add to both, so a write costs one numeric
+-- addition more, not a packing of the whole array.
 CREATE OR REPLACE FUNCTION devdiag.rollup_ttr_block_apply(
     p_tenant text[],
     p_code text[],
@@ -275,13 +278,15 @@ BEGIN
         SELECT
             b.tenant, b.problem_code, b.block_days, b.block_start, sum(b.episodes)::bigint AS episodes,
             sum(b.ttr_days)::bigint AS ttr_days_sum,
-            array_agg(b.bucket) AS buckets, array_agg(b.episodes::integer) AS counts
+            array_agg(b.bucket) AS buckets, array_agg(b.episodes::integer) AS counts,
+            -- (the same counts packed: twelve digits per bucket, bucket 0 first)
+            sum(b.episodes * ('1e' || 12 * (c_buckets - 1 - b.bucket))::numeric) AS counts_packed
         FROM by_block AS b
         GROUP BY 1, 2, 3, 4
     ),
     up AS (
         INSERT INTO devdiag_rollup.rollup_ttr_block AS r (
-            tenant, problem_code, block_days, block_start, episodes, ttr_days_sum, ttr_counts
+            tenant, problem_code, block_days, block_start, episodes, ttr_days_sum, ttr_counts, ttr_counts_packed
         )
         SELECT
             d.tenant, d.problem_code, d.block_days, d.block_start, d.episodes, d.ttr_days_sum,
@@ -296,7 +301,8 @@ BEGIN
                     SELECT u.bucket, u.n, lag(u.bucket, 1, -1) OVER (ORDER BY u.bucket) AS below
                     FROM unnest(d.buckets, d.counts) AS u (bucket, n)
                 ) AS x
-            )
+            ),
+            d.counts_packed
         FROM delta AS d
         ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant, problem_code, block_days, block_start) DO UPDATE
@@ -306,7 +312,9 @@ BEGIN
                 SELECT x.a + x.b
                 FROM unnest(r.ttr_counts, excluded.ttr_counts) WITH ORDINALITY AS x (a, b, k)
                 ORDER BY x.k
-            )
+            ),
+            -- (packed, the counts add up as one integer)
+            ttr_counts_packed = r.ttr_counts_packed + excluded.ttr_counts_packed
         RETURNING r.tenant, r.problem_code, r.block_days, r.block_start, r.episodes
     )
     SELECT array_agg(up.tenant), array_agg(up.problem_code), array_agg(up.block_days), array_agg(up.block_start)
