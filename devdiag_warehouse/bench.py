@@ -376,7 +376,7 @@ def refresh_how(bf: dict) -> str:
     """How the backfill's refresh ran, for the report."""
     workers = bf.get("refresh_workers", 1)
     if workers > 1:
-        return (f"`make refresh REFRESH_ARGS=\"--workers {workers}\"` (runs to fold counted per tenant, {workers} "
+        return (f"`make refresh REFRESH_ARGS=\"--workers {workers}\"` (runs to fold estimated per tenant, {workers} "
                 "sets of tenants folded at once, then the all-tenant refresh)")
     return "`CALL devdiag.refresh_rollups()`"
 

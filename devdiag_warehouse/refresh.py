@@ -15,7 +15,7 @@ import threading
 
 REFRESH_SET = ("CALL devdiag.refresh_rollups(p_tenants => %(tenants)s, "
                "p_lock_wait => make_interval(secs => %(lock_wait_s)s))")
-PENDING_RUNS = "SELECT tenant, runs FROM devdiag.rollup_pending_runs()"
+PENDING_RUNS = "SELECT tenant, runs FROM devdiag.rollup_pending_estimate()"
 
 
 def split_tenants(runs: dict[str, int], sets: int) -> list[list[str]]:
@@ -59,9 +59,9 @@ def fold_side_by_side(dsn: str, tenant_sets: list[list[str]], lock_wait_s: float
 
 
 def refresh_side_by_side(conn, dsn: str, workers: int, lock_wait_s: float) -> tuple[int | None, list[BaseException]]:
-    """The runs to fold counted per tenant (one read of the range), folded in ``workers`` sets at once,
-    then the all-tenant refresh on ``conn``: (runs folded in all, or None when writers held the run
-    tables; the set folds that failed)."""
+    """The runs to fold estimated per tenant (a sample of pages, not a read of the range), folded in
+    ``workers`` sets at once, then the all-tenant refresh on ``conn``: (runs folded in all, or None when
+    writers held the run tables; the set folds that failed)."""
     # the sync's closing refresh (imported here: the sync package imports this module)
     from .sync.land import REFRESH_ROLLUPS
 

@@ -100,6 +100,8 @@ DECLARE
     v_part regclass;
     -- the tenants this refresh folds (NULL: every tenant)
     v_tenants text[];
+    -- tenants the all-tenant refresh locked: those with rows left to fold
+    v_locked bigint;
 BEGIN
     IF p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'refresh_rollups: p_batch must be at least 1, not %', coalesce(p_batch::text, 'NULL')
@@ -206,6 +208,8 @@ BEGIN
     IF v_tenants IS NULL THEN
         -- Every tenant with rows to fold or purged runs to forget, locked
         -- before any rollup row is touched. Names come from regclass values.
+        -- None (refreshes of sets of tenants folded them all): the range is
+        -- not read again below.
         EXECUTE format(
             'SELECT count(devdiag.take_lock(7236111, l.k)) FROM ('
             'SELECT DISTINCT hashtext(r.tenant) AS k FROM ('
@@ -214,6 +218,7 @@ BEGIN
             ') AS r ORDER BY 1) AS l',
             (SELECT coalesce(string_agg(format(' UNION ALL SELECT o.tenant FROM %s AS o', x.part), ''), '')
              FROM unnest(v_purged) AS x (part)))
+        INTO v_locked
         USING v_lo, v_hi;
         -- Purged days first, by the watermarks of their purge: their runs
         -- folded by then leave, the others were never counted.
@@ -226,7 +231,7 @@ BEGIN
         END LOOP;
     END IF;
 
-    v_from := v_lo;
+    v_from := CASE WHEN v_locked = 0 THEN v_hi ELSE v_lo END;
     WHILE v_from < v_hi LOOP
         v_to := least(v_hi, v_from + p_batch);
         SELECT

@@ -85,11 +85,12 @@ def test_writer_reads_no_view(cast, connect_as):
 
 
 @pytest.mark.parametrize("part", ["writer", "reader_a", "analyst", "monitor", "nobody"])
-def test_only_the_owner_counts_the_runs_each_tenant_has_to_fold(cast, connect_as, part):
+@pytest.mark.parametrize("count", ["rollup_pending_runs()", "rollup_pending_estimate()"])
+def test_only_the_owner_counts_the_runs_each_tenant_has_to_fold(cast, connect_as, part, count):
     """The count per tenant of runs waiting for a refresh names every tenant: no login but the owner's gets it."""
     conn = connect_as(cast[part])
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute("SELECT * FROM devdiag.rollup_pending_runs()")
+        conn.execute(f"SELECT * FROM devdiag.{count}")
 
 
 # -- analyst -------------------------------------------------------------------

@@ -137,6 +137,48 @@ def test_a_refresh_of_a_set_skips_what_each_tenant_had_folded_alone(pg, fresh_db
         assert mismatches(conn, refresh=False) == {}
 
 
+RUNS_READ = """SELECT coalesce(sum(s.seq_tup_read + coalesce(s.idx_tup_fetch, 0)), 0)
+                FROM pg_stat_xact_user_tables AS s JOIN pg_inherits AS h ON s.relid = h.inhrelid
+                WHERE h.inhparent = 'devdiag.diag_run'::regclass"""
+
+
+def test_the_all_tenant_refresh_after_the_sets_reads_their_runs_once(pg, fresh_db):
+    """Once refreshes of sets of tenants folded every run, the all-tenant refresh reads the range only to find
+    that out (to lock the tenants with rows left), not a second time to fold nothing; runs written after the sets
+    are still folded by it."""
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        insert(conn, "acme", 40, hours_ago=3)
+        insert(conn, "initech", 30, hours_ago=2)
+        for tenants in (["acme"], ["initech"]):
+            conn.execute("CALL devdiag.refresh_rollups(p_tenants => %s)", (tenants,))
+    with psycopg.connect(pg.dsn(fresh_db)) as conn:
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (0,)
+        assert conn.execute(RUNS_READ).fetchone()[0] == 70
+        conn.commit()
+        insert(conn, "globex", 5, hours_ago=1)
+        conn.commit()
+        assert conn.execute("CALL devdiag.refresh_rollups()").fetchone() == (5,)
+        conn.commit()
+        assert runs_in_view(conn, "globex") == 5
+        assert mismatches(conn, refresh=False) == {}
+
+
+def test_the_estimate_of_runs_to_fold_counts_exactly_where_it_samples_every_page_or_too_few(pg, fresh_db):
+    """`make refresh --workers` splits tenants by an estimate from a sample of pages; a short range (a sample
+    with too few of its runs) and a sample of every page give the exact counts."""
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as conn:
+        for k, tenant in enumerate(["acme", "globex", "initech"]):
+            insert(conn, tenant, 30 + 10 * k, hours_ago=1 + k)
+        conn.execute("CALL devdiag.refresh_rollups('acme')")
+        exact = [("initech", 50), ("globex", 40)]
+        assert conn.execute("SELECT tenant, runs FROM devdiag.rollup_pending_runs()").fetchall() == exact
+        assert conn.execute("SELECT tenant, runs FROM devdiag.rollup_pending_estimate()").fetchall() == exact
+        assert conn.execute("SELECT tenant, runs FROM devdiag.rollup_pending_estimate(100, 1)").fetchall() == exact
+        for bad in (0, 101, None):
+            with pytest.raises(psycopg.errors.InvalidParameterValue, match="p_sample_percent must be above 0"):
+                conn.execute("SELECT * FROM devdiag.rollup_pending_estimate(%s)", (bad,))
+
+
 @pytest.mark.parametrize(("call", "error", "message"), [
     ("CALL devdiag.refresh_rollups('acme', p_tenants => '{globex}')", psycopg.errors.InvalidParameterValue,
      "give p_tenant or p_tenants, not both"),
