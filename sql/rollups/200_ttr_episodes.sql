@@ -193,11 +193,9 @@ BEGIN
         ON CONFLICT (tenant, problem_code, start_day) DO UPDATE
         SET episodes = r.episodes + excluded.episodes,
             recurrences = r.recurrences + excluded.recurrences,
-            since_previous = ARRAY(
-                SELECT x.a + x.b
-                FROM unnest(r.since_previous, excluded.since_previous) WITH ORDINALITY AS x (a, b, k)
-                ORDER BY x.k
-            )
+            -- (element by element: two unnests in one select list run in
+            -- lockstep, in element order, with no sort)
+            since_previous = ARRAY(SELECT unnest(r.since_previous) + unnest(excluded.since_previous))
         RETURNING r.tenant, r.problem_code, r.start_day, r.episodes
     )
     SELECT array_agg(up.tenant), array_agg(up.problem_code), array_agg(up.start_day)
@@ -308,11 +306,8 @@ BEGIN
         ON CONFLICT (tenant, problem_code, block_days, block_start) DO UPDATE
         SET episodes = r.episodes + excluded.episodes,
             ttr_days_sum = r.ttr_days_sum + excluded.ttr_days_sum,
-            ttr_counts = ARRAY(
-                SELECT x.a + x.b
-                FROM unnest(r.ttr_counts, excluded.ttr_counts) WITH ORDINALITY AS x (a, b, k)
-                ORDER BY x.k
-            ),
+            -- (element by element, as since_previous above)
+            ttr_counts = ARRAY(SELECT unnest(r.ttr_counts) + unnest(excluded.ttr_counts)),
             -- (packed, the counts add up as one integer)
             ttr_counts_packed = r.ttr_counts_packed + excluded.ttr_counts_packed
         RETURNING r.tenant, r.problem_code, r.block_days, r.block_start, r.episodes
