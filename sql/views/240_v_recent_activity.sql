@@ -23,8 +23,12 @@ CROSS JOIN
         FROM jsonb_array_elements_text(d.problems) AS e (code)
     ) AS p
 -- 168 hours, not '7 days': interval days follow the session's wall clock, so
--- across a DST change '7 days' would be 167 or 169 hours.
-WHERE d.ts > now() - interval '168 hours';
+-- across a DST change '7 days' would be 167 or 169 hours. The floor, computed
+-- when the query is planned, lets the planner plan only the days from it on
+-- (devdiag.run_window_floor); the window itself is the filter on now().
+WHERE
+    d.ts > now() - interval '168 hours'
+    AND d.ts >= devdiag.run_window_floor(interval '168 hours');
 
 COMMENT ON VIEW devdiag.v_recent_activity IS
 'Live runs (not archived) of the 168 hours before now(); problem_count and problems (text, sorted, comma-separated) count each code once.';

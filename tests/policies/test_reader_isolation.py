@@ -36,6 +36,7 @@ CALLS_WITH_ARGUMENTS = {
     "longest_problem_code": """SELECT devdiag.longest_problem_code('["CSP"]')""",
     "tenant_health_window": "SELECT * FROM devdiag.tenant_health_window('2000-01-01', '2100-12-31')",
     "run_counts_by_tenant": "SELECT * FROM devdiag.run_counts_by_tenant('-infinity', 'infinity')",
+    "run_window_floor": "SELECT devdiag.run_window_floor(interval '168 hours')",
 }
 
 

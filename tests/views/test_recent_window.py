@@ -69,3 +69,42 @@ def test_runs_7d_counts_the_archived_runs_of_the_partial_hour(db):
     db.execute("CALL devdiag.refresh_rollups()")
     got = db.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = 'acme'").fetchone()
     assert got == (1,)
+
+
+def planned_partitions(db, query: str) -> tuple[set[str], int]:
+    """The run partitions a plan keeps, and how many more it planned and pruned only when the query started."""
+    plan = db.execute("EXPLAIN (FORMAT JSON) " + query).fetchone()[0][0]["Plan"]
+    shown, removed = set(), 0
+
+    def walk(node):
+        nonlocal removed
+        if node.get("Relation Name", "").startswith("diag_run_"):
+            shown.add(node["Relation Name"])
+        removed += node.get("Subplans Removed", 0)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan)
+    return shown, removed
+
+
+def test_recent_activity_plans_only_the_days_of_its_window(db):
+    """Old day partitions are left out when the query is planned, not only when it starts: at hundreds of days,
+    planning each of them was most of the view's time. The rows are those of the 168 hours all the same."""
+    now = db.execute("SELECT now()").fetchone()[0]
+    db.execute("SELECT devdiag.ensure_run_partitions(now() - interval '40 days', now() + interval '2 days')")
+    old = (now - dt.timedelta(days=30)).astimezone(dt.timezone.utc).strftime("diag_run_p%Y%m%d")
+    db.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) "
+               "VALUES (%s, 'acme', %s, '[]', 'chat')", (now - dt.timedelta(days=30), HASH))
+    seed_window(db, now)
+    floor = db.execute("SELECT devdiag.run_window_floor(interval '168 hours')").fetchone()[0]
+    assert now - dt.timedelta(hours=168 + 48) <= floor <= now - dt.timedelta(hours=168 + 24)
+    days = [r[0] for r in db.execute("SELECT * FROM devdiag.run_partition_days('devdiag.diag_run')")]
+    may_hold = sum(1 for d in days if dt.datetime.combine(d, dt.time(), dt.timezone.utc) + dt.timedelta(days=1) > floor)
+    assert len(days) - may_hold >= 30  # premise: most days lie before the floor
+    shown, removed = planned_partitions(db, "SELECT * FROM devdiag.v_recent_activity WHERE tenant = 'acme'")
+    assert old not in shown
+    # every day that may hold a row of the window, and the DEFAULT partition, at most
+    assert len(shown) + removed <= may_hold + 1
+    got = {r[0] for r in db.execute("SELECT ts FROM devdiag.v_recent_activity")}
+    assert got == {now - age for age, inside in AGES if inside}
