@@ -173,9 +173,8 @@ BEGIN
         -- kept aside, before anything of theirs is folded or replayed.
         -- (names from regclass values)
         FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
-            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, t.tenant)
+            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, v_tenants)
             FROM devdiag_rollup.rollup_purged_day AS p
-            CROSS JOIN unnest(v_tenants) AS t (tenant)
             WHERE p.part = v_part;
             EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = ANY ($1)', v_part) USING v_tenants;
         END LOOP;

@@ -401,6 +401,8 @@ def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_ex
     other tenants' runs, and none twice."""
     day = (datetime.now(timezone.utc) - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
     t, other = target("purged-start"), target("purged-other")
+    with psycopg.connect(pg.superuser_dsn(fresh_db), autocommit=True) as su:
+        su.execute(sql.SQL("ALTER DATABASE {} SET track_functions = 'pl'").format(sql.Identifier(fresh_db)))
     with psycopg.connect(pg.dsn(fresh_db)) as owner:
         owner.execute("SET TimeZone = 'UTC'")
         owner.execute("SELECT set_config('devdiag.replay_read', %s, false)", (replay_read,))
@@ -422,6 +424,9 @@ def test_a_refresh_of_one_tenant_between_a_purge_and_the_next_full_refresh_is_ex
             owner.execute(sql.SQL(stmt).format(sql.SQL(part)))
         owner.commit()
         assert owner.execute(call).fetchone() == (1,)  # acme alone, or acme in a set
+        # the day kept aside is read for the refresh's tenants at once, not once per tenant
+        assert owner.execute("SELECT calls FROM pg_stat_xact_user_functions "
+                             "WHERE funcname = 'rollup_forget_runs'").fetchall() == [(1,)]
         owner.commit()
         for stmt in ("DROP POLICY only_acme ON {}", "DROP POLICY every_row ON {}",
                      "ALTER TABLE {} NO FORCE ROW LEVEL SECURITY", "ALTER TABLE {} DISABLE ROW LEVEL SECURITY"):
