@@ -106,7 +106,10 @@ def as_reference(sql: str) -> str:
 
 
 def dashboard_queries(tenant: str, problem: str) -> list[dict]:
-    """What Tableau sends for the four dashboards (filters: the largest tenant, its top problem)."""
+    """What Tableau sends for the four dashboards and a recent-activity sheet.
+
+    Filters: the largest tenant, its top problem.
+    """
     return [
         {"name": "dashboard: tenant's 30-day trend (v_problem_counts)", "params": (tenant,), "sql": """
             SELECT day, problem_code, sum(runs) AS runs
@@ -128,6 +131,12 @@ def dashboard_queries(tenant: str, problem: str) -> list[dict]:
             FROM devdiag.v_ttr_histogram
             WHERE tenant = %s
             GROUP BY 1 ORDER BY 1"""},
+        {"name": "dashboard: tenant's 20 most recent runs (v_recent_activity)", "params": (tenant,), "sql": """
+            SELECT ts, problem_count, problems, preset
+            FROM devdiag.v_recent_activity
+            WHERE tenant = %s
+            ORDER BY ts DESC, run_id DESC
+            LIMIT 20"""},
         {"name": "dashboard: tenant health, one tenant (v_tenant_health)", "params": (tenant,), "sql": """
             SELECT * FROM devdiag.v_tenant_health WHERE tenant = %s"""},
         {"name": "dashboard: tenant health, every tenant (v_tenant_health)", "params": (), "sql": """
