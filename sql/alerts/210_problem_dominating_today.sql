@@ -15,31 +15,24 @@ WITH cfg AS (
         ), 20) AS min_runs
 ),
 
-today AS (
-    SELECT
-        d.id,
-        d.tenant,
-        d.problems
-    FROM devdiag.diag_run AS d
-    WHERE d.ts >= (devdiag.utc_day(now())::timestamp AT TIME ZONE 'UTC')
-),
-
+-- Today's runs and each code's runs, from the daily rollups behind
+-- v_tenant_daily and v_problem_counts (a run listing a code twice counts
+-- once): exact as of the last rollup refresh, whatever the day holds.
 per_tenant AS (
     SELECT
         t.tenant,
-        count(*) AS runs_today
-    FROM today AS t
-    GROUP BY t.tenant
+        t.runs AS runs_today
+    FROM devdiag.v_tenant_daily AS t
+    WHERE t.day = devdiag.utc_day(now())
 ),
 
 per_problem AS (
     SELECT
-        t.tenant,
-        p.code AS problem_code,
-        count(DISTINCT t.id) AS runs_with_problem
-    FROM today AS t
-    CROSS JOIN LATERAL jsonb_array_elements_text(t.problems) AS p (code)
-    GROUP BY t.tenant, p.code
+        p.tenant,
+        p.problem_code,
+        p.runs AS runs_with_problem
+    FROM devdiag.v_problem_counts AS p
+    WHERE p.day = devdiag.utc_day(now())
 )
 
 SELECT

@@ -10,7 +10,10 @@ counts AS (
         count(*) FILTER (WHERE d.ts >= b.today_start) AS runs_today,
         count(*) FILTER (WHERE d.ts < b.today_start) AS runs_yesterday
     FROM bounds AS b
-    LEFT JOIN devdiag.diag_run AS d ON d.ts >= b.today_start - interval '1 day'
+    -- (the floor, a constant when the query is planned, keeps the plan to the
+    -- last days' partitions; the bound before it is the exact one)
+    LEFT JOIN devdiag.diag_run AS d
+        ON d.ts >= b.today_start - interval '1 day' AND d.ts >= devdiag.run_window_floor(interval '48 hours')
 )
 
 SELECT

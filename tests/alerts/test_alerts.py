@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.plans import planned_partitions
 
 ALERTS = sorted((Path(__file__).resolve().parents[2] / "sql" / "alerts").glob("*.sql"))
 
@@ -82,9 +85,11 @@ def test_problem_dominating_today_fires_at_half_of_a_tenants_runs(db, alert, add
     add_runs(db, 9, problems=["HYDRATION", "HYDRATION"])
     add_runs(db, 11)
     add_runs(db, 19, problems=["CSP"], tenant="globex")
+    refresh(db)
     assert alert(db, "problem_dominating_today") == []
     db.execute("""UPDATE devdiag.diag_run SET problems = '["HYDRATION"]'
                   WHERE id = (SELECT min(id) FROM devdiag.diag_run WHERE tenant = 'acme' AND problems = '[]')""")
+    refresh(db)
     rows = alert(db, "problem_dominating_today")
     assert [(r["tenant"], r["problem_code"], r["runs_with_problem"], r["runs_today"]) for r in rows] == [
         ("acme", "HYDRATION", 10, 20)]
@@ -149,10 +154,44 @@ def test_high_problem_rate_per_tenant_fires_above_half_of_the_last_24_hours(db, 
     add_runs(db, 10, ago="3 hours")
     add_runs(db, 5, problems=["CSP"], ago="25 hours")
     add_runs(db, 19, problems=["CSP"], tenant="globex")
+    refresh(db)
     assert alert(db, "high_problem_rate_per_tenant") == []
     add_runs(db, 1, problems=["XFO"])
+    refresh(db)
     rows = alert(db, "high_problem_rate_per_tenant")
     assert [(r["tenant"], r["problem_runs_24h"], r["runs_24h"]) for r in rows] == [("acme", 11, 21)]
+
+
+def test_high_problem_rate_per_tenant_counts_exactly_the_24_hours_before_now(db, alert, setting):
+    """The window's whole hours come from the hourly rollup, its oldest, partial hour from the raw runs (archived
+    ones too): runs 24 hours old or younger count, older ones do not."""
+    setting(db, "alert_problem_rate_min_runs", 1)
+    setting(db, "alert_problem_run_share", 0)
+    now = db.execute("SELECT now()").fetchone()[0]
+    h, s = dt.timedelta(hours=1), dt.timedelta(seconds=1)
+    for age in [24 * h + s, 24 * h, 24 * h - s, 12 * h, s]:
+        db.execute("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) "
+                   "VALUES (%s, 'acme', repeat('c', 64), '[\"CSP\"]', 'app')", (now - age,))
+    for run_id, age in [(1, 24 * h + 2 * s), (2, 24 * h - 2 * s)]:
+        db.execute("INSERT INTO devdiag.diag_run_archive (id, ts, tenant, target_hash, problems, evidence, preset) "
+                   "VALUES (%s, %s, 'acme', repeat('c', 64), '[\"CSP\"]', '{}', 'app')", (run_id, now - age))
+    refresh(db)
+    rows = alert(db, "high_problem_rate_per_tenant")
+    assert [(r["tenant"], r["runs_24h"], r["problem_runs_24h"]) for r in rows] == [("acme", 5, 5)]
+
+
+def test_alerts_plan_only_the_days_that_may_hold_their_window(db):
+    """Alerts read rollups; the raw runs one reads (the partial hour of a 24-hour window) are planned from a floor a
+    day before the window, so no alert plans the old day partitions of a long history."""
+    db.execute("SELECT devdiag.ensure_run_partitions(now() - interval '40 days', now() + interval '2 days')")
+    floor = db.execute("SELECT devdiag.run_window_floor(interval '24 hours')").fetchone()[0]
+    days = [r[0] for r in db.execute("SELECT * FROM devdiag.run_partition_days('devdiag.diag_run')")]
+    may_hold = sum(1 for d in days if dt.datetime.combine(d, dt.time(), dt.timezone.utc) + dt.timedelta(days=1) > floor)
+    assert len(days) - may_hold >= 35  # premise: most days lie before the floor
+    for path in ALERTS:
+        shown, removed = planned_partitions(db, path.read_text())
+        # at most those days and the two DEFAULT partitions (live and archive)
+        assert len(shown) + removed <= may_hold + 2, (path.name, len(shown) + removed)
 
 
 def test_sync_stalled_fires_per_source_without_a_sync_for_two_hours(db, alert):

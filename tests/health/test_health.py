@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.plans import planned_partitions
 
 HEALTH = Path(__file__).resolve().parents[2] / "sql" / "health"
 COLUMNS = ["check_name", "subject", "status", "value", "detail"]
@@ -58,6 +61,19 @@ def test_runs_today_is_ok_with_runs_warn_after_a_day_with_runs_and_fail_after_no
     assert statuses(db, "runs_today") == ["warn"]
     add_run(db, "0 minutes")
     assert check(db, "runs_today")[0]["value"] == 1 and statuses(db, "runs_today") == ["ok"]
+
+
+def test_runs_today_plans_only_the_last_days(db):
+    """runs_today counts today's and yesterday's raw runs; the old day partitions of a long history are left out
+    when it is planned, not only when it starts."""
+    db.execute("SELECT devdiag.ensure_run_partitions(now() - interval '40 days', now() + interval '2 days')")
+    floor = db.execute("SELECT devdiag.run_window_floor(interval '48 hours')").fetchone()[0]
+    days = [r[0] for r in db.execute("SELECT * FROM devdiag.run_partition_days('devdiag.diag_run')")]
+    may_hold = sum(1 for d in days if dt.datetime.combine(d, dt.time(), dt.timezone.utc) + dt.timedelta(days=1) > floor)
+    assert len(days) - may_hold >= 35  # premise: most days lie before the floor
+    shown, removed = planned_partitions(db, (HEALTH / "110_runs_today.sql").read_text())
+    # those days and the DEFAULT partition, at most
+    assert len(shown) + removed <= may_hold + 1
 
 
 def test_retention_fails_when_live_runs_outlive_retention_days(db):

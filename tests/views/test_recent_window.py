@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 from psycopg.types.json import Jsonb
 
+from tests.plans import planned_partitions
 from tests.views import golden_support as gs
 
 HASH = "deadbeef" * 4
@@ -69,23 +70,6 @@ def test_runs_7d_counts_the_archived_runs_of_the_partial_hour(db):
     db.execute("CALL devdiag.refresh_rollups()")
     got = db.execute("SELECT runs_7d FROM devdiag.v_tenant_health WHERE tenant = 'acme'").fetchone()
     assert got == (1,)
-
-
-def planned_partitions(db, query: str) -> tuple[set[str], int]:
-    """The run partitions a plan keeps, and how many more it planned and pruned only when the query started."""
-    plan = db.execute("EXPLAIN (FORMAT JSON) " + query).fetchone()[0][0]["Plan"]
-    shown, removed = set(), 0
-
-    def walk(node):
-        nonlocal removed
-        if node.get("Relation Name", "").startswith("diag_run_"):
-            shown.add(node["Relation Name"])
-        removed += node.get("Subplans Removed", 0)
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan)
-    return shown, removed
 
 
 def test_recent_activity_plans_only_the_days_of_its_window(db):
