@@ -5,15 +5,22 @@
 -- the registry's folds with sign -1 (counts drop, episodes of their targets
 -- are replayed from the runs that are left); the others were never counted
 -- and leave no counts. Called by the refresh before it moves a watermark, with
--- the refresh locks of the day's tenants held: the all-tenant refresh for the
--- whole day, a refresh of some tenants for those tenants' runs only
--- (p_tenants), in one read of the day whatever their number.
+-- the refresh locks of the days' tenants held: the all-tenant refresh for the
+-- whole days, a refresh of some tenants for those tenants' runs only
+-- (p_tenants), in one read of each day whatever their number.
+-- Every day kept aside is forgotten in the same call, and each target is
+-- replayed once, from its earliest run in any of them: replayed from one day
+-- alone, a target could be seeded with an episode begun on a run that left
+-- with another (the same UTC day purged twice, once before and once after a
+-- late run of it was archived). Counts go day by day, by each day's own
+-- watermarks, so memory is bounded by a day's runs.
 DROP FUNCTION IF EXISTS devdiag.rollup_forget_runs(regclass);
 DROP FUNCTION IF EXISTS devdiag.rollup_forget_runs(regclass, bigint, jsonb);
 DROP FUNCTION IF EXISTS devdiag.rollup_forget_runs(regclass, bigint, jsonb, text);
+DROP FUNCTION IF EXISTS devdiag.rollup_forget_runs(regclass, bigint, jsonb, text[]);
 
 CREATE OR REPLACE FUNCTION devdiag.rollup_forget_runs(
-    p_runs regclass, p_folded bigint, p_tenant_folded jsonb, p_tenants text[] DEFAULT NULL
+    p_parts regclass[], p_folded bigint[], p_tenant_folded jsonb[], p_tenants text[] DEFAULT NULL
 )
 RETURNS bigint
 LANGUAGE plpgsql
@@ -21,7 +28,8 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    n bigint;
+    n bigint := 0;
+    k bigint;
     c_tenant text[];
     c_ts timestamptz[];
     c_target text[];
@@ -33,21 +41,31 @@ DECLARE
     t_from timestamptz[];
     t_reports boolean[];
 BEGIN
-    -- The table name is a regclass.
-    EXECUTE format('SELECT count(*) FROM %s AS o WHERE $1::text[] IS NULL OR o.tenant = ANY ($1)', p_runs)
-    INTO n
-    USING p_tenants;
+    IF cardinality(p_parts) IS DISTINCT FROM cardinality(p_folded)
+        OR cardinality(p_parts) IS DISTINCT FROM cardinality(p_tenant_folded) THEN
+        RAISE EXCEPTION 'rollup_forget_runs: give one watermark and one set of tenant watermarks per day'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Table names are regclass values.
+    FOR i IN 1 .. coalesce(cardinality(p_parts), 0) LOOP
+        EXECUTE format('SELECT count(*) FROM %s AS o WHERE $1::text[] IS NULL OR o.tenant = ANY ($1)', p_parts[i])
+        INTO k
+        USING p_tenants;
+        CONTINUE WHEN k = 0;
+        n := n + k;
+        EXECUTE format(
+            'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
+            'array_agg(o.problems), array_agg(-1) '
+            'FROM %s AS o WHERE o.ingest_id <= greatest($1, ($2 ->> o.tenant)::bigint) '
+            'AND ($3::text[] IS NULL OR o.tenant = ANY ($3))', p_parts[i])
+        INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
+        USING p_folded[i], p_tenant_folded[i], p_tenants;
+        PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
+    END LOOP;
     IF n = 0 THEN
         RETURN 0;
     END IF;
-    EXECUTE format(
-        'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
-        'array_agg(o.problems), array_agg(-1) '
-        'FROM %s AS o WHERE o.ingest_id <= greatest($1, ($2 ->> o.tenant)::bigint) '
-        'AND ($3::text[] IS NULL OR o.tenant = ANY ($3))', p_runs)
-    INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
-    USING p_folded, p_tenant_folded, p_tenants;
-    -- Every target of the day is replayed, folded runs or not: a replay reads
+    -- Every target of the days is replayed, folded runs or not: a replay reads
     -- the raw runs, so an earlier one may have taken in runs not folded yet.
     -- A target's runs changed or deleted since the last refresh are not out
     -- of its stored episodes yet: its replay starts at the earliest of them
@@ -57,17 +75,19 @@ BEGIN
         'SELECT array_agg(t.tenant), array_agg(t.target_hash), array_agg(least(t.t0, q.t0)), '
         'array_agg(t.reports OR q.t0 IS NOT NULL) '
         'FROM (SELECT o.tenant, o.target_hash, min(o.ts) AS t0, bool_or(jsonb_array_length(o.problems) > 0) AS reports '
-        'FROM %s AS o WHERE $1::text[] IS NULL OR o.tenant = ANY ($1) GROUP BY o.tenant, o.target_hash) AS t '
+        'FROM (%s) AS o WHERE $1::text[] IS NULL OR o.tenant = ANY ($1) GROUP BY o.tenant, o.target_hash) AS t '
         'LEFT JOIN (SELECT p.tenant, p.target_hash, min(p.ts) AS t0 FROM devdiag_rollup.rollup_run_change AS p '
-        'WHERE $1::text[] IS NULL OR p.tenant = ANY ($1) GROUP BY p.tenant, p.target_hash) AS q ON t.tenant = q.tenant AND t.target_hash = q.target_hash', p_runs)
+        'WHERE $1::text[] IS NULL OR p.tenant = ANY ($1) GROUP BY p.tenant, p.target_hash) AS q '
+        'ON t.tenant = q.tenant AND t.target_hash = q.target_hash',
+        (SELECT string_agg(format('SELECT d.tenant, d.target_hash, d.ts, d.problems FROM %s AS d', x.part), ' UNION ALL ')
+         FROM unnest(p_parts) AS x (part)))
     INTO t_tenant, t_target, t_from, t_reports
     USING p_tenants;
-    PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
     PERFORM devdiag.rollup_apply_targets(t_tenant, t_target, t_from, t_reports);
     RETURN n;
 END;
 $$;
 
-COMMENT ON FUNCTION devdiag.rollup_forget_runs(regclass, bigint, jsonb, text[]) IS
-'Takes the runs of a detached partition (of the tenants given, or all) out of the rollups (those folded in by the '
-'watermarks given); returns how many runs it held.';
+COMMENT ON FUNCTION devdiag.rollup_forget_runs(regclass[], bigint[], jsonb[], text[]) IS
+'Takes the runs of detached partitions (of the tenants given, or all) out of the rollups (those folded in by each '
+'partition''s watermarks); returns how many runs they held.';

@@ -172,10 +172,14 @@ BEGIN
         -- These tenants' runs of those days leave the rollups, and the day
         -- kept aside, before anything of theirs is folded or replayed.
         -- (names from regclass values)
+        PERFORM devdiag.rollup_forget_runs(
+            array_agg(p.part ORDER BY p.day, p.part), array_agg(p.folded_through ORDER BY p.day, p.part),
+            array_agg(p.tenant_folded ORDER BY p.day, p.part), v_tenants
+        )
+        FROM devdiag_rollup.rollup_purged_day AS p
+        WHERE p.part = ANY (v_purged)
+        HAVING count(*) > 0;
         FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
-            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded, v_tenants)
-            FROM devdiag_rollup.rollup_purged_day AS p
-            WHERE p.part = v_part;
             EXECUTE format('DELETE FROM %s AS o WHERE o.tenant = ANY ($1)', v_part) USING v_tenants;
         END LOOP;
     END IF;
@@ -220,11 +224,16 @@ BEGIN
         INTO v_locked
         USING v_lo, v_hi;
         -- Purged days first, by the watermarks of their purge: their runs
-        -- folded by then leave, the others were never counted.
+        -- folded by then leave, the others were never counted (all days in
+        -- one call, so each target is replayed once).
+        PERFORM devdiag.rollup_forget_runs(
+            array_agg(p.part ORDER BY p.day, p.part), array_agg(p.folded_through ORDER BY p.day, p.part),
+            array_agg(p.tenant_folded ORDER BY p.day, p.part)
+        )
+        FROM devdiag_rollup.rollup_purged_day AS p
+        WHERE p.part = ANY (v_purged)
+        HAVING count(*) > 0;
         FOREACH v_part IN ARRAY coalesce(v_purged, '{}'::regclass []) LOOP
-            PERFORM devdiag.rollup_forget_runs(v_part, p.folded_through, p.tenant_folded)
-            FROM devdiag_rollup.rollup_purged_day AS p
-            WHERE p.part = v_part;
             DELETE FROM devdiag_rollup.rollup_purged_day AS p WHERE p.part = v_part;
             EXECUTE format('DROP TABLE %s', v_part);
         END LOOP;

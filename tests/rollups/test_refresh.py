@@ -369,6 +369,37 @@ def test_a_purge_after_an_unfolded_delete_of_an_episodes_first_run_stays_exact(p
                              (t,)).fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("replay_read", ["probe", "scan"])
+def test_two_purged_parts_of_one_day_are_forgotten_as_one(pg, fresh_db, replay_read):
+    """A day archived, purged, and archived and purged again (a late run of it came in between) is kept aside twice.
+    An episode that began in the later part and went on in the earlier one must not be replayed from the earlier
+    part alone, seeded from a run that is gone with the other part (it found no run there and kept no last_seen):
+    one refresh forgets both, exactly."""
+    day = (datetime.now(timezone.utc) - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
+    t = target("purged-twice")
+    with psycopg.connect(pg.dsn(fresh_db)) as owner:
+        owner.execute("SET TimeZone = 'UTC'")
+        owner.execute("SELECT set_config('devdiag.replay_read', %s, false)", (replay_read,))
+        run = "INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) VALUES (%s, 'acme', %s, %s, 'app')"
+        owner.execute(run, (day + timedelta(hours=14), t, '["CSP"]'))
+        owner.execute("SELECT devdiag.archive_run_days(100, %s)", (day + timedelta(days=1),))
+        owner.commit()
+        # a late run of the archived day, earlier in it: the episode now begins there
+        owner.execute(run, (day + timedelta(hours=8), t, '["CSP"]'))
+        owner.execute("CALL devdiag.refresh_rollups()")
+        assert owner.execute("SELECT started_at FROM devdiag.v_problem_episodes WHERE target_hash = %s",
+                             (t,)).fetchall() == [(day + timedelta(hours=8),)]
+        assert owner.execute("SELECT devdiag.purge_archive_day(%s)", (day.date(),)).fetchone()[0] == 1
+        owner.execute("SELECT devdiag.archive_run_days(100, %s)", (day + timedelta(days=1),))
+        assert owner.execute("SELECT devdiag.purge_archive_day(%s)", (day.date(),)).fetchone()[0] == 1
+        owner.commit()
+        assert owner.execute("SELECT count(*), count(DISTINCT day) FROM devdiag_rollup.rollup_purged_day").fetchone() == (2, 1)
+        assert mismatches(owner) == {}
+        assert owner.execute("SELECT count(*) FROM devdiag.v_problem_episodes WHERE target_hash = %s",
+                             (t,)).fetchone()[0] == 0
+        assert owner.execute("SELECT count(*) FROM devdiag_rollup.rollup_purged_day").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("read", ["probe", "scan"])
 def test_a_refresh_over_more_targets_than_one_chunk_is_exact(pg, fresh_db, read):
     """The episode replay takes targets a few thousand at a time: episodes of targets on either side of a chunk's
