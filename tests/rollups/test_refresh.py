@@ -212,6 +212,44 @@ def refresh_until(dsn: str, stop: threading.Event, tenant: str | list[str] | Non
                 conn.execute("CALL devdiag.refresh_rollups(%s, '1 second')", (tenant,))
 
 
+@pytest.mark.parametrize("change", ["DELETE FROM devdiag.diag_run WHERE id = %(id)s",
+                                    "UPDATE devdiag.diag_run SET ts = ts + interval '30 minutes', problems = '[]' WHERE id = %(id)s"],
+                         ids=["deleted", "moved"])
+def test_a_run_a_replay_took_in_before_it_was_folded_leaves_when_the_owner_changes_it(pg, fresh_db, change):
+    """A run committed while a refresh waits for its tenant is past that refresh's safe point, so it is not folded
+    (its id is above the watermark), but the refresh's replay of its target reads it. Deleted or moved by the owner
+    before the next refresh, it must leave the episodes too: the next refresh replays its target from it."""
+    t = target("seen-unfolded")
+    now = datetime.now(timezone.utc)
+    run = ("INSERT INTO devdiag.diag_run (ts, tenant, target_hash, problems, preset) "
+           "VALUES (%s, 'acme', %s, '[\"CSP\"]', 'app') RETURNING id")
+    with psycopg.connect(pg.dsn(fresh_db), autocommit=True) as owner, \
+            psycopg.connect(pg.dsn(fresh_db)) as holder, psycopg.connect(pg.dsn(fresh_db), autocommit=True) as refresher:
+        owner.execute("SET TimeZone = 'UTC'")
+        owner.execute(run, (now - timedelta(hours=3), t))
+        holder.execute("SELECT devdiag.take_lock(7236111, hashtext('acme'))")  # acme's refresh lock, held
+        pid = refresher.info.backend_pid
+        errors: list[BaseException] = []
+        th = in_thread(errors, refresher.execute, "CALL devdiag.refresh_rollups()")
+        th.start()
+        deadline = time.monotonic() + 30
+        while owner.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0] != "Lock":
+            assert time.monotonic() < deadline, "the refresh never waited for acme's lock"
+            time.sleep(0.05)
+        # past the refresh's safe point: its id is above the watermark the refresh will set
+        late = owner.execute(run, (now - timedelta(hours=1), t)).fetchone()[0]
+        holder.commit()
+        th.join(30)
+        assert not errors and not th.is_alive()
+        watermark = owner.execute("SELECT folded_through FROM devdiag_rollup.rollup_refresh_state").fetchone()[0]
+        assert owner.execute("SELECT ingest_id FROM devdiag.diag_run WHERE id = %s", (late,)).fetchone()[0] > watermark
+        # the replay read it all the same
+        assert owner.execute("SELECT last_seen FROM devdiag.v_problem_episodes WHERE target_hash = %s",
+                             (t,)).fetchone()[0] == now - timedelta(hours=1)
+        owner.execute(change, {"id": late})
+        assert mismatches(owner) == {}
+
+
 def test_refreshes_run_beside_writers_and_each_other(pg, fresh_db):
     """Writers of three tenants, an all-tenant refresher, a one-tenant refresher and refreshers of two sets of
     tenants (one of them overlapping the one tenant) at once: no refresh deadlocks, and the views end exact."""
