@@ -197,6 +197,10 @@ BEGIN
     -- only the ranges that hold new ids; later inserts keep a summarised
     -- range's summary up to date. Indexes the owner owns only (a partition made
     -- by another role waits for autovacuum).
+    -- The run tables are locked first (as the folds lock them, and retention:
+    -- table before partitions, live before archive), so no partition is
+    -- detached or dropped between the catalog read below and its summary.
+    LOCK TABLE ONLY devdiag.diag_run, ONLY devdiag.diag_run_archive IN ACCESS SHARE MODE;
     PERFORM brin_summarize_new_values(i.indexrelid)
     FROM pg_catalog.pg_index AS i
     JOIN pg_catalog.pg_class AS c ON i.indexrelid = c.oid
