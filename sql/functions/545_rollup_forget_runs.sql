@@ -46,20 +46,18 @@ BEGIN
         RAISE EXCEPTION 'rollup_forget_runs: give one watermark and one set of tenant watermarks per day'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- Table names are regclass values.
+    -- Table names are regclass values. One read of each day: its runs, and
+    -- those of them that were folded.
     FOR i IN 1 .. coalesce(cardinality(p_parts), 0) LOOP
-        EXECUTE format('SELECT count(*) FROM %s AS o WHERE $1::text[] IS NULL OR o.tenant = ANY ($1)', p_parts[i])
-        INTO k
-        USING p_tenants;
-        CONTINUE WHEN k = 0;
-        n := n + k;
         EXECUTE format(
-            'SELECT array_agg(o.tenant), array_agg(o.ts), array_agg(o.target_hash), array_agg(o.env_fp), '
-            'array_agg(o.problems), array_agg(-1) '
-            'FROM %s AS o WHERE o.ingest_id <= greatest($1, ($2 ->> o.tenant)::bigint) '
-            'AND ($3::text[] IS NULL OR o.tenant = ANY ($3))', p_parts[i])
-        INTO c_tenant, c_ts, c_target, c_env, c_problems, c_sign
+            'SELECT count(*), array_agg(o.tenant) FILTER (WHERE o.folded), array_agg(o.ts) FILTER (WHERE o.folded), '
+            'array_agg(o.target_hash) FILTER (WHERE o.folded), array_agg(o.env_fp) FILTER (WHERE o.folded), '
+            'array_agg(o.problems) FILTER (WHERE o.folded), array_agg(-1) FILTER (WHERE o.folded) '
+            'FROM (SELECT d.*, d.ingest_id <= greatest($1, ($2 ->> d.tenant)::bigint) AS folded FROM %s AS d '
+            'WHERE $3::text[] IS NULL OR d.tenant = ANY ($3)) AS o', p_parts[i])
+        INTO k, c_tenant, c_ts, c_target, c_env, c_problems, c_sign
         USING p_folded[i], p_tenant_folded[i], p_tenants;
+        n := n + k;
         PERFORM devdiag.rollup_apply_runs(c_tenant, c_ts, c_target, c_env, c_problems, c_sign);
     END LOOP;
     IF n = 0 THEN
